@@ -1,0 +1,99 @@
+"""The installed ``llama-toolkit`` command on the real embedded model, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+EXE = Path(sys.executable).with_name("llama-toolkit")
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_TOOLKIT_") and k != "OLLAMA_HOST"}
+    env["LLAMA_TOOLKIT_MAX_TOKENS"] = "64"
+    return env
+
+
+def _offline_prefix() -> list[str]:
+    """Run in a new network namespace with no interfaces up: no network at all."""
+    unshare = shutil.which("unshare")
+    if unshare:
+        probe = subprocess.run([unshare, "-rn", "true"], capture_output=True)
+        if probe.returncode == 0:
+            return [unshare, "-rn"]
+    if os.environ.get("CI"):
+        pytest.fail("unshare -rn is unavailable: cannot prove the CLI works offline")
+    pytest.skip("unshare -rn is not permitted here (needs user namespaces); CI runs this test")
+
+
+def test_ask_streams_a_joke_with_networking_disabled() -> None:
+    prefix = _offline_prefix()
+    # Inside the namespace even loopback is down: prove it first.
+    probe = subprocess.run(
+        [
+            *prefix,
+            sys.executable,
+            "-c",
+            "import socket,sys; s=socket.socket(); s.settimeout(2); sys.exit(3 if s.connect_ex(('1.1.1.1', 80)) == 0 else 0)",
+        ],
+        capture_output=True,
+    )
+    assert probe.returncode == 0, "network is reachable inside the namespace"
+    proc = subprocess.Popen(
+        [*prefix, str(EXE), "ask", "Tell me a joke", "--max-tokens", "120", "--stats"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    assert proc.stdout is not None
+    reads: list[bytes] = []
+    while chunk := os.read(proc.stdout.fileno(), 65536):
+        reads.append(chunk)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()
+    out = b"".join(reads).decode()
+    assert out.strip()
+    assert len(reads) >= 3, "the answer arrived in one piece: it was not streamed"
+    assert "generated" in err.decode()  # --stats line
+
+
+def test_chat_session_from_stdin() -> None:
+    proc = subprocess.run(
+        [str(EXE), "chat", "--temperature", "0"],
+        input="Hello!\n/reset\nWhat is 2+2?\n/exit\n",
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "(conversation cleared)" in proc.stderr
+    assert len([line for line in proc.stdout.splitlines() if line.strip()]) >= 2
+
+
+def test_doctor_reports_the_embedded_setup() -> None:
+    proc = subprocess.run([str(EXE), "doctor"], capture_output=True, text=True, env=_env(), timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "SmolLM2-135M-Instruct.Q4_1.gguf" in out
+    assert any(line.startswith("context in effect") and line.endswith(" 8192") for line in out.splitlines())
+    assert "RoPE freq base (from GGUF)  100000.0" in out
+    assert "status" in out and "ready" in out
+
+
+def test_errors_exit_non_zero_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("not a model")
+    proc = subprocess.run(
+        [str(EXE), "ask", "--model", str(bad), "hi"], capture_output=True, text=True, env=_env()
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: ") and "is not a GGUF model file" in proc.stderr
+    assert proc.stderr.count("\n") == 1

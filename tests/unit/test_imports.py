@@ -1,0 +1,72 @@
+"""Public surface: explicit ``__all__`` per package, and nothing heavy at import time."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+EXPECTED = {
+    "toolkit": [
+        "BackendUnavailableError",
+        "ChatLlama",
+        "ConfigurationError",
+        "ContextOverflowError",
+        "InvalidModelFileError",
+        "ModelError",
+        "ModelLoadError",
+        "ModelNotFoundError",
+        "ModelNotPulledError",
+        "OllamaUnreachableError",
+        "Settings",
+        "ToolkitChatOllama",
+        "ToolkitError",
+        "UnsupportedInputError",
+        "__version__",
+        "embedded_model_path",
+        "get_chat_model",
+        "get_settings",
+    ],
+    "agents": [],
+    "retrievers": [],
+    "tools": [],
+}
+
+
+@pytest.mark.parametrize("package", sorted(EXPECTED))
+def test_all_is_explicit_and_resolves(package: str) -> None:
+    module = importlib.import_module(package)
+    assert sorted(module.__all__) == sorted(EXPECTED[package])
+    for name in module.__all__:
+        assert getattr(module, name) is not None
+    assert module.__doc__ and len(module.__doc__.strip()) > 40
+
+
+def test_unknown_attribute_raises() -> None:
+    import toolkit
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = toolkit.nope  # type: ignore[attr-defined]
+
+
+def test_import_is_light() -> None:
+    """Importing the packages loads no llama.cpp, no HTTP client, no LangChain model code."""
+    code = (
+        "import sys, json, toolkit, agents, retrievers, tools;"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('llama_cpp', 'ollama', 'httpx', 'langchain_ollama', 'langchain_core'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def test_errors_module_draws_the_tree() -> None:
+    from toolkit import errors
+
+    assert errors.__doc__ is not None
+    for name in errors.__all__:
+        assert name in errors.__doc__
+        assert issubclass(getattr(errors, name), errors.ToolkitError)

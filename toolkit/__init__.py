@@ -1,0 +1,97 @@
+"""llama-toolkit: Llama 3.2 on your own machine, through LangChain.
+
+Quick start::
+
+    from toolkit import get_chat_model
+
+    llm = get_chat_model()              # embedded SmolLM2-135M, in process, offline
+    print(llm.invoke("Tell me a joke").content)
+
+Nothing heavy happens at import: names below are loaded on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackendUnavailableError",
+    "ChatLlama",
+    "ConfigurationError",
+    "ContextOverflowError",
+    "InvalidModelFileError",
+    "ModelError",
+    "ModelLoadError",
+    "ModelNotFoundError",
+    "ModelNotPulledError",
+    "OllamaUnreachableError",
+    "Settings",
+    "ToolkitChatOllama",
+    "ToolkitError",
+    "UnsupportedInputError",
+    "__version__",
+    "embedded_model_path",
+    "get_chat_model",
+    "get_settings",
+]
+
+_LAZY = {
+    "ChatLlama": "toolkit.backends.llamacpp",
+    "ToolkitChatOllama": "toolkit.backends.ollama",
+    "Settings": "toolkit.settings",
+    "get_settings": "toolkit.settings",
+    "get_chat_model": "toolkit.factory",
+    "embedded_model_path": "toolkit.embedded",
+    **{
+        name: "toolkit.errors"
+        for name in (
+            "BackendUnavailableError",
+            "ConfigurationError",
+            "ContextOverflowError",
+            "InvalidModelFileError",
+            "ModelError",
+            "ModelLoadError",
+            "ModelNotFoundError",
+            "ModelNotPulledError",
+            "OllamaUnreachableError",
+            "ToolkitError",
+            "UnsupportedInputError",
+        )
+    },
+}
+
+if TYPE_CHECKING:
+    from toolkit.backends.llamacpp import ChatLlama
+    from toolkit.backends.ollama import ToolkitChatOllama
+    from toolkit.embedded import embedded_model_path
+    from toolkit.errors import (
+        BackendUnavailableError,
+        ConfigurationError,
+        ContextOverflowError,
+        InvalidModelFileError,
+        ModelError,
+        ModelLoadError,
+        ModelNotFoundError,
+        ModelNotPulledError,
+        OllamaUnreachableError,
+        ToolkitError,
+        UnsupportedInputError,
+    )
+    from toolkit.factory import get_chat_model
+    from toolkit.settings import Settings, get_settings
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

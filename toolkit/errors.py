@@ -1,0 +1,95 @@
+"""Exceptions raised by llama-toolkit.
+
+Every error the toolkit raises on purpose derives from :class:`ToolkitError`, and its
+message says what to do next. Third-party errors (llama.cpp, Ollama, pydantic) are
+translated at the boundary and chained with ``raise ... from``.
+
+Tree::
+
+    ToolkitError
+    ├── ConfigurationError          bad setting or override; names the setting
+    ├── ModelError
+    │   ├── ModelNotFoundError      GGUF path does not exist
+    │   ├── InvalidModelFileError   not a GGUF file, or unreadable
+    │   ├── ModelLoadError          llama.cpp refused to load the file
+    │   └── ModelNotPulledError     Ollama does not have the model
+    ├── BackendUnavailableError
+    │   └── OllamaUnreachableError  no Ollama server answers at the host
+    ├── ContextOverflowError        prompt longer than the context window
+    └── UnsupportedInputError       input the model cannot take (e.g. images on a text model)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendUnavailableError",
+    "ConfigurationError",
+    "ContextOverflowError",
+    "InvalidModelFileError",
+    "ModelError",
+    "ModelLoadError",
+    "ModelNotFoundError",
+    "ModelNotPulledError",
+    "OllamaUnreachableError",
+    "ToolkitError",
+    "UnsupportedInputError",
+]
+
+
+class ToolkitError(Exception):
+    """Base class of every error raised by llama-toolkit."""
+
+
+class ConfigurationError(ToolkitError, ValueError):
+    """A setting or override is invalid."""
+
+
+class ModelError(ToolkitError):
+    """The model cannot be used."""
+
+
+class ModelNotFoundError(ModelError, FileNotFoundError):
+    """The GGUF path does not exist."""
+
+
+class InvalidModelFileError(ModelError):
+    """The file is not a GGUF model or cannot be read."""
+
+
+class ModelLoadError(ModelError):
+    """llama.cpp failed to load the model."""
+
+
+class ModelNotPulledError(ModelError):
+    """The Ollama server does not have the model."""
+
+
+class BackendUnavailableError(ToolkitError, ConnectionError):
+    """The model backend cannot be reached."""
+
+
+class OllamaUnreachableError(BackendUnavailableError):
+    """No Ollama server answers at the configured host."""
+
+
+class ContextOverflowError(ToolkitError, ValueError):
+    """The prompt does not fit the model's context window.
+
+    Attributes:
+        prompt_tokens: Tokens in the rendered prompt.
+        n_ctx: The context window in tokens.
+    """
+
+    def __init__(self, message: str, *, prompt_tokens: int, n_ctx: int) -> None:
+        super().__init__(message)
+        self.prompt_tokens = prompt_tokens
+        self.n_ctx = n_ctx
+
+    @property
+    def overflow(self) -> int:
+        """Tokens to remove for the prompt to fit (leaving one slot to answer)."""
+        return self.prompt_tokens - self.n_ctx + 1
+
+
+class UnsupportedInputError(ToolkitError, ValueError):
+    """The input holds something the model cannot take."""

@@ -1,0 +1,187 @@
+"""Configuration: one pydantic-settings object, env prefix ``LLAMA_TOOLKIT_``.
+
+Values come from, in order of precedence: keyword overrides, environment variables,
+a ``.env`` file in the working directory, then the defaults below. ``OLLAMA_HOST`` is
+honoured as Ollama's own clients honour it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from toolkit.errors import ConfigurationError
+
+__all__ = ["ENV_PREFIX", "Settings", "get_settings", "normalize_ollama_host"]
+
+ENV_PREFIX = "LLAMA_TOOLKIT_"
+DEFAULT_OLLAMA_MODEL = "llama3.2"
+_OLLAMA_DEFAULT_PORT = 11434
+
+
+def normalize_ollama_host(host: str | None) -> str:
+    """Turn an ``OLLAMA_HOST`` value into a base URL, as Ollama's clients do.
+
+    ``""`` -> ``http://127.0.0.1:11434``; ``0.0.0.0`` (a listen address) -> loopback;
+    a missing scheme becomes ``http`` and a missing port ``11434``.
+    """
+    host = (host or "").strip()
+    if not host:
+        return f"http://127.0.0.1:{_OLLAMA_DEFAULT_PORT}"
+    if "://" not in host:
+        host = "http://" + host
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"scheme must be http or https, got {parts.scheme!r}")
+    hostname = parts.hostname or "127.0.0.1"
+    if hostname in ("0.0.0.0", "::"):
+        hostname = "127.0.0.1"
+    if ":" in hostname:
+        hostname = f"[{hostname}]"
+    port = parts.port or (443 if parts.scheme == "https" else _OLLAMA_DEFAULT_PORT)
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme}://{hostname}:{port}{path}"
+
+
+class Settings(BaseSettings):
+    """Everything the toolkit can be configured with.
+
+    Every field can be set as ``LLAMA_TOOLKIT_<FIELD>`` in the environment or a ``.env``
+    file, or passed as a keyword to :func:`get_settings` / ``get_chat_model``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    backend: Literal["llamacpp", "ollama"] = Field(
+        "llamacpp", description="Model backend: `llamacpp` (in-process GGUF) or `ollama` (server)."
+    )
+    model: str | None = Field(
+        None,
+        description=(
+            "GGUF file path (llamacpp) or Ollama model tag such as `llama3.2`. Empty: the embedded "
+            "SmolLM2-135M for llamacpp, `llama3.2` for ollama."
+        ),
+    )
+    n_ctx: int | None = Field(
+        None,
+        ge=256,
+        le=131072,
+        description=(
+            "Context window in tokens. Empty: the model's trained context, capped by `kv_cache_budget_mb`."
+        ),
+    )
+    kv_cache_budget_mb: int = Field(
+        2048,
+        ge=64,
+        le=1_048_576,
+        description="Memory the automatic context size may spend on the KV cache, in MiB.",
+    )
+    n_gpu_layers: int | None = Field(
+        None,
+        ge=-1,
+        description=(
+            "Layers offloaded to the GPU: -1 all, 0 none. Empty: all when llama.cpp was built "
+            "with a GPU backend, else none."
+        ),
+    )
+    n_threads: int | None = Field(
+        None, ge=1, le=512, description="CPU threads for llama.cpp. Empty: physical cores."
+    )
+    n_batch: int = Field(512, ge=32, le=16384, description="Prompt tokens llama.cpp evaluates per batch.")
+    temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling temperature.")
+    top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling threshold.")
+    max_tokens: int = Field(512, ge=1, le=131072, description="Most tokens generated for one answer.")
+    seed: int | None = Field(
+        None, ge=0, le=2**32 - 2, description="Sampling seed for repeatable answers. Empty: random."
+    )
+    chat_template: str | None = Field(
+        None,
+        description=(
+            "Jinja chat template (text or a file path) used instead of the GGUF's own. "
+            "Empty: the template stored in the GGUF."
+        ),
+    )
+    data_dir: Path = Field(
+        default_factory=lambda: platformdirs.user_data_path("llama-toolkit"),
+        description="Folder for the Chroma store, chat history and caches.",
+    )
+    ollama_host: str = Field(
+        # LLAMA_TOOLKIT_OLLAMA_HOST (the usual env source) wins over Ollama's own variable.
+        default_factory=lambda: os.environ.get("OLLAMA_HOST", ""),
+        description="Ollama server URL (`OLLAMA_HOST` is honoured). Empty: http://127.0.0.1:11434.",
+    )
+    request_timeout: float = Field(300.0, gt=0, description="Seconds to wait for an Ollama response.")
+
+    @field_validator("ollama_host", mode="after")
+    @classmethod
+    def _normalize_host(cls, value: str) -> str:
+        return normalize_ollama_host(value)
+
+    @field_validator("model", "chat_template", mode="after")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    def resolved_model(self) -> str:
+        """The model to use: the configured one or the backend's default."""
+        if self.model:
+            return self.model
+        if self.backend == "ollama":
+            return DEFAULT_OLLAMA_MODEL
+        from toolkit.embedded import embedded_model_path
+
+        return str(embedded_model_path())
+
+
+def _env_name(field: str) -> str:
+    if field == "ollama_host":
+        return "LLAMA_TOOLKIT_OLLAMA_HOST or OLLAMA_HOST"
+    return ENV_PREFIX + field.upper()
+
+
+def _check_names(names: list[str], where: str) -> None:
+    fields = list(Settings.model_fields)
+    for name in names:
+        if name not in fields:
+            hint = difflib.get_close_matches(name, fields, n=1)
+            extra = f"; did you mean `{hint[0]}`?" if hint else f"; known settings: {', '.join(fields)}"
+            raise ConfigurationError(f"unknown setting `{name}` {where}{extra}")
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment, ``.env`` and ``overrides``.
+
+    Raises:
+        ConfigurationError: a value is invalid or a name is unknown; the message names
+            the setting and its environment variable.
+    """
+    _check_names(list(overrides), "passed as an override")
+    stray = [
+        key[len(ENV_PREFIX) :].lower()
+        for key in os.environ
+        if key.upper().startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :]
+    ]
+    _check_names(stray, f"in the environment ({ENV_PREFIX}...)")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            got = err.get("input")
+            problems.append(f"{field} ({_env_name(field)}): {err['msg']} (got {got!r})")
+        raise ConfigurationError("invalid setting: " + "; ".join(problems)) from exc
