@@ -21,7 +21,11 @@ def main() -> None:
         print(chunk.content, end="", flush=True)
     print()
 
-    summarize = ChatPromptTemplate.from_template("Summarize in one short sentence:\n\n{text}") | llm | StrOutputParser()
+    summarize = (
+        ChatPromptTemplate.from_template("Summarize in one short sentence:\n\n{text}")
+        | llm
+        | StrOutputParser()
+    )
     print("\n## Summary")
     print(
         summarize.invoke(

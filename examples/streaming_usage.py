@@ -23,7 +23,9 @@ def main() -> None:
     if full is not None and full.usage_metadata:
         usage = full.usage_metadata
         speed = full.response_metadata.get("tokens_per_second")
-        print(f"\n[{usage['input_tokens']} prompt tokens, {usage['output_tokens']} generated, {speed} tokens/s]")
+        print(
+            f"\n[{usage['input_tokens']} prompt tokens, {usage['output_tokens']} generated, {speed} tokens/s]"
+        )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ class City(BaseModel):
 
 def main() -> None:
     llm = get_chat_model(temperature=0)
-    city = llm.with_structured_output(City).invoke("Paris is the capital of which country? Answer about Paris.")
+    city = llm.with_structured_output(City).invoke(
+        "Paris is the capital of which country? Answer about Paris."
+    )
     print(repr(city))
 
 

@@ -243,3 +243,15 @@ def test_seed_tutorial_tasks_in_a_few_lines() -> None:
     for answer in (joke, summary, french):
         assert isinstance(answer, str) and answer.strip()
     assert french.strip() != "I love programming."
+
+
+def test_unload_all_frees_models_and_they_reload_on_demand(embedded_model: str) -> None:
+    from toolkit.backends._llama_runtime import loaded_models, unload_all
+
+    llm = ChatLlama(model_path=embedded_model, temperature=0.0, max_tokens=8)
+    before = llm.loaded
+    assert before in loaded_models()
+    unload_all()
+    assert loaded_models() == []
+    assert llm.invoke("Hi").content
+    assert llm.loaded is not before

@@ -46,6 +46,7 @@ class LoadedModel:
     llama: Llama
     info: GGUFInfo
     lock: threading.Lock = field(default_factory=threading.Lock)
+    closed: bool = False
     _formatters: dict[str, Jinja2ChatFormatter] = field(default_factory=dict)
 
     @property
@@ -178,4 +179,5 @@ def unload_all() -> None:
         _registry.clear()
     for loaded in models:
         with loaded.lock:
+            loaded.closed = True
             loaded.llama.close()

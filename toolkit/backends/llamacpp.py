@@ -135,7 +135,7 @@ class ChatLlama(BaseChatModel):
     @property
     def loaded(self) -> LoadedModel:
         """The shared loaded model (loads it on first use)."""
-        if self._loaded is None:
+        if self._loaded is None or self._loaded.closed:
             self._loaded = get_loaded_model(self.load_key(), verbose=self.verbose_load)
         return self._loaded
 
