@@ -31,3 +31,4 @@ test-data:
 
 bench:
 	$(PY) bench/chat_overhead.py
+	$(PY) bench/summarize_long.py

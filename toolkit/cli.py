@@ -33,6 +33,18 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
 
 
+def _length(value: str) -> str | int:
+    if value in ("short", "medium", "long"):
+        return value
+    try:
+        words = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use short, medium, long or a number of words") from None
+    if words < 1:
+        raise argparse.ArgumentTypeError("the number of words must be at least 1")
+    return words
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
     parser = argparse.ArgumentParser(
@@ -68,6 +80,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_options(doctor)
 
+    summarize = sub.add_parser(
+        "summarize",
+        help="summarize a document of any length",
+        description="Summarize a .txt, .md, .pdf, .html or .docx file (or stdin with '-'), however "
+        "long: it is split into parts that fit the model's window, and every part is read.",
+    )
+    summarize.add_argument("file", nargs="?", default="-", help="the document; '-' or none: stdin")
+    summarize.add_argument(
+        "--length", default="medium", type=_length, help="short, medium, long, or a number of words"
+    )
+    summarize.add_argument(
+        "--style", default="paragraph", choices=["paragraph", "bullets", "key_points"], help="output style"
+    )
+    summarize.add_argument("--lang", help="language of the summary (name or ISO code)")
+    summarize.add_argument("--focus", help="a question the summary should answer")
+    summarize.add_argument("--out", "-o", help="write the summary to this file instead of stdout")
+    _add_model_options(summarize)
+
+    translate = sub.add_parser(
+        "translate",
+        help="translate a document, keeping its Markdown structure",
+        description="Translate a document (or stdin with '-') of any length. Markdown structure, "
+        "code blocks, URLs and numbers are kept.",
+    )
+    translate.add_argument("file", nargs="?", default="-", help="the document; '-' or none: stdin")
+    translate.add_argument("--to", required=True, help="target language: name or ISO code, e.g. fr")
+    translate.add_argument("--from", dest="source", help="source language (default: detected)")
+    translate.add_argument(
+        "--glossary",
+        action="append",
+        default=[],
+        metavar="TERM[=TRANSLATION]",
+        help="translate TERM a fixed way, or keep it as is without '='; repeatable",
+    )
+    translate.add_argument("--out", "-o", help="write the translation to this file instead of stdout")
+    _add_model_options(translate)
+
     models = sub.add_parser(
         "models",
         help="list the models you can use",
@@ -90,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from toolkit.doctor import run_doctor
 
             return run_doctor(_overrides(args), sys.stdout)
+        if args.command in ("summarize", "translate"):
+            from toolkit.cli_documents import run_document_command
+
+            return run_document_command(args, _overrides(args))
         if args.command == "models":
             from toolkit.doctor import run_models
 

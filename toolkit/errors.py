@@ -16,7 +16,14 @@ Tree::
     ├── BackendUnavailableError
     │   └── OllamaUnreachableError  no Ollama server answers at the host
     ├── ContextOverflowError        prompt longer than the context window
-    └── UnsupportedInputError       input the model cannot take (e.g. images on a text model)
+    │   └── DocumentTooLongError    a document that cannot fit even after maximal collapse
+    ├── UnsupportedInputError       input the model cannot take (e.g. images on a text model)
+    │   └── UnknownLanguageError    a language name or code nobody knows
+    └── DocumentError               a document that cannot be read; names the file
+        ├── DocumentNotFoundError   no such file
+        ├── EmptyDocumentError      no text at all (empty, whitespace only, scanned PDF)
+        ├── UnsupportedDocumentError binary data, or a file type with no loader
+        └── EncryptedDocumentError  password-protected PDF or DOCX
 """
 
 from __future__ import annotations
@@ -25,6 +32,11 @@ __all__ = [
     "BackendUnavailableError",
     "ConfigurationError",
     "ContextOverflowError",
+    "DocumentError",
+    "DocumentNotFoundError",
+    "DocumentTooLongError",
+    "EmptyDocumentError",
+    "EncryptedDocumentError",
     "InvalidModelFileError",
     "ModelError",
     "ModelLoadError",
@@ -32,6 +44,8 @@ __all__ = [
     "ModelNotPulledError",
     "OllamaUnreachableError",
     "ToolkitError",
+    "UnknownLanguageError",
+    "UnsupportedDocumentError",
     "UnsupportedInputError",
 ]
 
@@ -93,3 +107,39 @@ class ContextOverflowError(ToolkitError, ValueError):
 
 class UnsupportedInputError(ToolkitError, ValueError):
     """The input holds something the model cannot take."""
+
+
+class DocumentTooLongError(ContextOverflowError):
+    """A document whose summaries still do not fit the window after every collapse step."""
+
+
+class UnknownLanguageError(UnsupportedInputError):
+    """A language name or ISO code that is not recognised."""
+
+
+class DocumentError(ToolkitError, ValueError):
+    """A document cannot be read. The message names the file and says what to do.
+
+    Attributes:
+        source: The file path or a short description of the input.
+    """
+
+    def __init__(self, message: str, *, source: str = "") -> None:
+        super().__init__(message)
+        self.source = source
+
+
+class DocumentNotFoundError(DocumentError, FileNotFoundError):
+    """The document's path does not exist."""
+
+
+class EmptyDocumentError(DocumentError):
+    """The document holds no text (empty, whitespace only, or a PDF without a text layer)."""
+
+
+class UnsupportedDocumentError(DocumentError):
+    """Binary data, or a file type the toolkit has no loader for."""
+
+
+class EncryptedDocumentError(DocumentError):
+    """A password-protected document."""

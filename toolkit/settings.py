@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     n_batch: int = Field(512, ge=32, le=16384, description="Prompt tokens llama.cpp evaluates per batch.")
     temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling temperature.")
     top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling threshold.")
+    repeat_penalty: float = Field(
+        1.1,
+        gt=0.0,
+        le=2.0,
+        description="Penalty on repeating recent tokens (1.0: none). 1.1, Ollama's default, keeps "
+        "small models out of loops.",
+    )
     max_tokens: int = Field(512, ge=1, le=131072, description="Most tokens generated for one answer.")
     seed: int | None = Field(
         None, ge=0, le=2**32 - 2, description="Sampling seed for repeatable answers. Empty: random."

@@ -97,3 +97,38 @@ def test_errors_exit_non_zero_with_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: ") and "is not a GGUF model file" in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+def test_summarize_and_translate_files_offline(tmp_path: Path) -> None:
+    prefix = _offline_prefix()
+    report = tmp_path / "report.md"
+    report.write_text(
+        "# Pumps\n\n"
+        + "\n\n".join(
+            f"Station {i} was inspected on day {i} and its pump was repaired by the northern crew."
+            for i in range(40)
+        ),
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [*prefix, str(EXE), "summarize", str(report), "--length", "short", "--temperature", "0"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()
+    out = tmp_path / "fr.md"
+    proc = subprocess.run(
+        [*prefix, str(EXE), "translate", "-", "--to", "fr", "--out", str(out), "--temperature", "0"],
+        input="# Hello\n\nI love programming.\n\n```\nkeep = 1\n```\n",
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    translated = out.read_text(encoding="utf-8")
+    assert translated.startswith("# ") and "```\nkeep = 1\n```" in translated
+    assert translated != "# Hello\n\nI love programming.\n\n```\nkeep = 1\n```\n"

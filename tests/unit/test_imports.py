@@ -15,6 +15,11 @@ EXPECTED = {
         "ChatLlama",
         "ConfigurationError",
         "ContextOverflowError",
+        "DocumentError",
+        "DocumentNotFoundError",
+        "DocumentTooLongError",
+        "EmptyDocumentError",
+        "EncryptedDocumentError",
         "InvalidModelFileError",
         "ModelError",
         "ModelLoadError",
@@ -24,11 +29,20 @@ EXPECTED = {
         "Settings",
         "ToolkitChatOllama",
         "ToolkitError",
+        "UnknownLanguageError",
+        "UnsupportedDocumentError",
         "UnsupportedInputError",
         "__version__",
         "embedded_model_path",
         "get_chat_model",
         "get_settings",
+    ],
+    "toolkit.chains": [
+        "SummaryStats",
+        "TokenBudget",
+        "summarize_chain",
+        "token_budget",
+        "translate_chain",
     ],
     "agents": [],
     "retrievers": [],
@@ -55,7 +69,7 @@ def test_unknown_attribute_raises() -> None:
 def test_import_is_light() -> None:
     """Importing the packages loads no llama.cpp, no HTTP client, no LangChain model code."""
     code = (
-        "import sys, json, toolkit, agents, retrievers, tools;"
+        "import sys, json, toolkit, toolkit.chains, agents, retrievers, tools;"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('llama_cpp', 'ollama', 'httpx', 'langchain_ollama', 'langchain_core'))))"
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LangSmithParams
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_ollama import ChatOllama
@@ -81,9 +82,16 @@ def _client(host: str, timeout: float) -> Any:
 
 
 def show_ollama_model(host: str, model: str, timeout: float = 30.0) -> dict[str, Any]:
-    """``/api/show`` for ``model``: raises if the server is down or the model is not pulled."""
+    """``/api/show`` for ``model`` as the server's JSON (``model_info``, ``capabilities``, ...).
+
+    Raises if the server is down or the model is not pulled.
+    """
     with _translated(host, model):
-        return dict(_client(host, timeout).show(model))
+        # The raw JSON rather than ``Client.show()``: ollama-python's ShowResponse requires
+        # ``model_info``, which /api/show omits for some models (cloud models), so the typed
+        # call fails with a pydantic ValidationError (ollama/ollama-python#607).
+        response = _client(host, timeout)._request_raw("POST", "/api/show", json={"model": model})
+        return dict(response.json())
 
 
 def list_ollama_models(host: str, timeout: float = 10.0) -> list[str]:
@@ -112,7 +120,21 @@ class ToolkitChatOllama(ChatOllama):
     def _host(self) -> str:
         return self.base_url or "http://127.0.0.1:11434"
 
-    def _check_input(self, messages: Sequence[BaseMessage]) -> None:
+    def _model_for(self, kwargs: dict[str, Any]) -> str:
+        """The model a call goes to: ``ChatOllama`` sends a per-call ``model=`` kwarg."""
+        override = kwargs.get("model")
+        return override if isinstance(override, str) and override else self.model
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        # ChatOllama reports self.model even when a call overrides it; trace the model used.
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_model_name"] = self._model_for(kwargs)
+        return params
+
+    def _check_input(self, messages: Sequence[BaseMessage], kwargs: dict[str, Any]) -> None:
+        # The capabilities are those of self.model; a per-call override is not checked.
+        if self._model_for(kwargs) != self.model:
+            return
         if self.capabilities is not None and "vision" not in self.capabilities and _has_images(messages):
             raise UnsupportedInputError(
                 f"`{self.model}` cannot read images (no vision capability) - use a vision model "
@@ -126,8 +148,8 @@ class ToolkitChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        self._check_input(messages)
-        with _translated(self._host, self.model):
+        self._check_input(messages, kwargs)
+        with _translated(self._host, self._model_for(kwargs)):
             return super()._generate(messages, stop, run_manager, **kwargs)
 
     def _stream(
@@ -137,8 +159,8 @@ class ToolkitChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        self._check_input(messages)
-        with _translated(self._host, self.model):
+        self._check_input(messages, kwargs)
+        with _translated(self._host, self._model_for(kwargs)):
             yield from super()._stream(messages, stop, run_manager, **kwargs)
 
     async def _agenerate(
@@ -148,8 +170,8 @@ class ToolkitChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        self._check_input(messages)
-        with _translated(self._host, self.model):
+        self._check_input(messages, kwargs)
+        with _translated(self._host, self._model_for(kwargs)):
             return await super()._agenerate(messages, stop, run_manager, **kwargs)
 
     async def _astream(
@@ -159,18 +181,22 @@ class ToolkitChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        self._check_input(messages)
-        with _translated(self._host, self.model):
+        self._check_input(messages, kwargs)
+        with _translated(self._host, self._model_for(kwargs)):
             async for chunk in super()._astream(messages, stop, run_manager, **kwargs):
                 yield chunk
 
 
-def ollama_context_size(show: dict[str, Any], requested: int | None, budget_mb: int) -> int:
+def ollama_context_size(
+    show: dict[str, Any], requested: int | None, budget_mb: int, model: str = "ollama"
+) -> int:
     """``num_ctx`` to send: the request, else the model's context capped by the KV budget."""
     info = show.get("modelinfo") or show.get("model_info") or {}
     if not info:
         return requested or _FALLBACK_CTX
-    gguf_like = GGUFInfo(path=Path(str(show.get("model", "ollama"))), version=0, metadata=dict(info))
+    # /api/show has no model name and model_info rarely has general.name: name the tag, so an
+    # n_ctx error says "llama3.2's trained context" rather than "ollama's" (or Path's "llama3").
+    gguf_like = GGUFInfo(path=Path(model), version=0, metadata={**info, "general.name": model})
     return resolve_n_ctx(gguf_like, requested, budget_mb)
 
 
@@ -183,6 +209,7 @@ def build_chat_ollama(
     temperature: float,
     top_p: float,
     max_tokens: int,
+    repeat_penalty: float | None = None,
     seed: int | None,
     n_gpu_layers: int | None,
     n_threads: int | None,
@@ -195,7 +222,7 @@ def build_chat_ollama(
     if check:
         show = show_ollama_model(host, model, timeout=min(timeout, 30.0))
         capabilities = list(show.get("capabilities") or []) or None
-        num_ctx = ollama_context_size(show, n_ctx, kv_cache_budget_mb)
+        num_ctx = ollama_context_size(show, n_ctx, kv_cache_budget_mb, model)
     options: dict[str, Any] = {}
     if n_gpu_layers is not None and n_gpu_layers >= 0:
         options["num_gpu"] = n_gpu_layers  # -1 ("all") is Ollama's own default: leave it to the server
@@ -207,6 +234,7 @@ def build_chat_ollama(
         num_ctx=num_ctx,
         temperature=temperature,
         top_p=top_p,
+        repeat_penalty=repeat_penalty,
         num_predict=max_tokens,
         seed=seed,
         capabilities=capabilities,

@@ -1,0 +1,49 @@
+"""LangChain chains over any chat model: long-context summarization and translation.
+
+Each factory takes any LangChain ``BaseChatModel`` (default: the configured backend) and
+returns a ``Runnable``; nothing is loaded at import time::
+
+    from toolkit.chains import summarize_chain, translate_chain
+
+    summary = summarize_chain(style="bullets").invoke(long_text)
+    french = translate_chain(to="fr").invoke("I love programming.")
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "SummaryStats",
+    "TokenBudget",
+    "summarize_chain",
+    "token_budget",
+    "translate_chain",
+]
+
+_LAZY = {
+    "SummaryStats": "toolkit.chains.summarize",
+    "summarize_chain": "toolkit.chains.summarize",
+    "translate_chain": "toolkit.chains.translate",
+    "TokenBudget": "toolkit.chains.budget",
+    "token_budget": "toolkit.chains.budget",
+}
+
+if TYPE_CHECKING:
+    from toolkit.chains.budget import TokenBudget, token_budget
+    from toolkit.chains.summarize import SummaryStats, summarize_chain
+    from toolkit.chains.translate import translate_chain
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'toolkit.chains' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

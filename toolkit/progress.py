@@ -1,0 +1,85 @@
+"""Progress bars for long chains, fed by their LangChain custom events.
+
+Pass :class:`ProgressBar` as a callback; it draws with ``tqdm.auto``, so the same handler
+renders in a terminal and as a widget in Jupyter/Colab::
+
+    from toolkit.progress import ProgressBar
+
+    chain.invoke(text, config={"callbacks": [ProgressBar()]})
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+
+__all__ = ["ProgressBar"]
+
+_STAGES = {
+    "map": "summarizing parts",
+    "collapse": "combining summaries",
+    "translate": "translating",
+}
+
+
+class ProgressBar(BaseCallbackHandler):
+    """Draws the ``summarize_progress`` and ``translate_progress`` events as progress bars.
+
+    Args:
+        file: Where a terminal bar is drawn (default: stderr).
+        min_total: Draw only work of at least this many steps (1-step work needs no bar).
+    """
+
+    def __init__(self, file: TextIO | None = None, *, min_total: int = 2) -> None:
+        self.file = file or sys.stderr
+        self.min_total = min_total
+        self._bar: Any = None
+        self._key: tuple[str, int] | None = None
+
+    def on_custom_event(
+        self,
+        name: str,
+        data: Any,
+        *,
+        run_id: UUID,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if name == "translate_progress":
+            stage = "translate"
+        elif name == "summarize_progress":
+            stage = str(data.get("stage"))
+        else:
+            return
+        total = int(data.get("total", 0))
+        if stage == "final":
+            self.close()
+            return
+        key = (stage, int(data.get("depth", 0)))
+        if key != self._key:
+            self.close()
+            if total < self.min_total:
+                return
+            from tqdm.auto import tqdm
+
+            label = _STAGES.get(stage, stage)
+            if key[1]:
+                label += f" (level {key[1]})"
+            self._bar = tqdm(total=total, desc=label, unit="part", file=self.file, leave=False)
+            self._key = key
+        if self._bar is not None:
+            self._bar.n = int(data.get("done", 0))
+            self._bar.refresh()
+            if self._bar.n >= total:
+                self.close()
+
+    def close(self) -> None:
+        """Remove the current bar."""
+        if self._bar is not None:
+            self._bar.close()
+        self._bar = None
+        self._key = None
