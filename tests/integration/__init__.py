@@ -1,0 +1,1 @@
+"""Tests on the real embedded model, real stores and real processes."""

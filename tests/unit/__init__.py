@@ -1,0 +1,1 @@
+"""Offline, fast unit tests."""
