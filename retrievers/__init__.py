@@ -1,9 +1,74 @@
-"""Document ingestion, embeddings and retrieval over Chroma (dense, BM25 and hybrid), and
-the RAG chain that answers with citations.
+"""Retrieval-augmented generation over your own documents, on Chroma.
 
-Empty until the RAG issue lands; nothing is exported yet.
+Offline embeddings (int8 all-MiniLM-L6-v2 by default; Ollama or a GGUF by setting), an
+idempotent ingester that never loses what is stored, dense/BM25/hybrid retrieval, and a
+RAG chain that answers with numbered citations::
+
+    from retrievers import HybridRetriever, ingest, open_index, rag_chain
+
+    index = open_index()                       # <data_dir>/chroma, collection "documents"
+    print(ingest(["~/notes"], index).summary())
+    result = rag_chain(retriever=HybridRetriever(index=index)).invoke("When is the meeting?")
+    print(result["answer"], result["sources"])
+
+Nothing heavy happens at import: names below are loaded on first use.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "DocumentIndex",
+    "HybridRetriever",
+    "IngestReport",
+    "LlamaCppEmbeddings",
+    "MiniLMEmbeddings",
+    "RagSource",
+    "chunk_documents",
+    "delete_index",
+    "format_sources",
+    "get_embeddings",
+    "ingest",
+    "list_indexes",
+    "open_index",
+    "rag_chain",
+]
+
+_LAZY = {
+    "DocumentIndex": "retrievers.store",
+    "delete_index": "retrievers.store",
+    "list_indexes": "retrievers.store",
+    "open_index": "retrievers.store",
+    "IngestReport": "retrievers.ingest",
+    "chunk_documents": "retrievers.ingest",
+    "ingest": "retrievers.ingest",
+    "HybridRetriever": "retrievers.search",
+    "RagSource": "retrievers.rag",
+    "format_sources": "retrievers.rag",
+    "rag_chain": "retrievers.rag",
+    "LlamaCppEmbeddings": "retrievers.embeddings",
+    "MiniLMEmbeddings": "retrievers.embeddings",
+    "get_embeddings": "retrievers.embeddings",
+}
+
+if TYPE_CHECKING:
+    from retrievers.embeddings import LlamaCppEmbeddings, MiniLMEmbeddings, get_embeddings
+    from retrievers.ingest import IngestReport, chunk_documents, ingest
+    from retrievers.rag import RagSource, format_sources, rag_chain
+    from retrievers.search import HybridRetriever
+    from retrievers.store import DocumentIndex, delete_index, list_indexes, open_index
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'retrievers' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("prompt", nargs="*", help="the prompt (words are joined with spaces)")
     ask.add_argument("--system", "-s", help="system prompt")
     ask.add_argument("--stats", action="store_true", help="print token counts and speed to stderr")
+    ask.add_argument(
+        "--rag", action="store_true", help="answer from your ingested documents, citing them [1], [2]..."
+    )
+    ask.add_argument("--collection", help="document collection for --rag (default: LLAMA_TOOLKIT_COLLECTION)")
+    ask.add_argument("-k", type=int, default=5, help="chunks to retrieve for --rag (default 5)")
     _add_model_options(ask)
 
     chat = sub.add_parser(
@@ -117,6 +122,26 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--out", "-o", help="write the translation to this file instead of stdout")
     _add_model_options(translate)
 
+    ingest = sub.add_parser(
+        "ingest",
+        help="index files and folders for `ask --rag`",
+        description="Index files and folders (recursively) into a Chroma collection. Unchanged files "
+        "are skipped, changed ones replaced; one bad file never stops the run.",
+    )
+    ingest.add_argument("paths", nargs="+", help="files and folders")
+    ingest.add_argument("--collection", help="collection name (default: LLAMA_TOOLKIT_COLLECTION)")
+    ingest.add_argument("--sync", action="store_true", help="also remove files that no longer exist")
+    ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
+    ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
+
+    index = sub.add_parser(
+        "index",
+        help="list, inspect or delete document collections",
+        description="Manage the document collections that `ingest` builds.",
+    )
+    index.add_argument("action", choices=["list", "stats", "delete"], help="what to do")
+    index.add_argument("name", nargs="?", help="collection (stats: default LLAMA_TOOLKIT_COLLECTION)")
+
     models = sub.add_parser(
         "models",
         help="list the models you can use",
@@ -131,8 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "ask" and args.rag:
+            from toolkit.cli_rag import run_rag_ask
+
+            return run_rag_ask(args, _overrides(args))
         if args.command == "ask":
             return _ask(args)
+        if args.command in ("ingest", "index"):
+            from toolkit.cli_rag import run_index_command
+
+            return run_index_command(args)
         if args.command == "chat":
             return _chat(args)
         if args.command == "doctor":
@@ -173,11 +206,8 @@ def _stream_answer(llm: Any, messages: list[Any], out: TextIO) -> tuple[str, Any
     return "".join(parts), last
 
 
-def _ask(args: argparse.Namespace) -> int:
-    from langchain_core.messages import HumanMessage, SystemMessage
-
-    from toolkit.factory import get_chat_model
-
+def read_prompt(args: argparse.Namespace) -> str | None:
+    """The prompt from the arguments or stdin; None (after a one-line error) if there is none."""
     prompt = " ".join(args.prompt).strip()
     if not prompt or prompt == "-":
         if sys.stdin is None or sys.stdin.isatty():
@@ -185,11 +215,22 @@ def _ask(args: argparse.Namespace) -> int:
                 'error: give a prompt, e.g. llama-toolkit ask "Tell me a joke", or pipe one on stdin',
                 file=sys.stderr,
             )
-            return 2
+            return None
         prompt = sys.stdin.read().strip()
         if not prompt:
             print("error: the prompt read from stdin is empty", file=sys.stderr)
-            return 2
+            return None
+    return prompt
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from toolkit.factory import get_chat_model
+
+    prompt = read_prompt(args)
+    if prompt is None:
+        return 2
     llm = get_chat_model(**_overrides(args))
     messages: list[Any] = [SystemMessage(args.system)] if args.system else []
     messages.append(HumanMessage(prompt))

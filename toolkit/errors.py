@@ -8,13 +8,16 @@ Tree::
 
     ToolkitError
     ├── ConfigurationError          bad setting or override; names the setting
+    │   └── EmbeddingMismatchError  an index opened with another embedding model than it was built with
     ├── ModelError
     │   ├── ModelNotFoundError      GGUF path does not exist
     │   ├── InvalidModelFileError   not a GGUF file, or unreadable
     │   ├── ModelLoadError          llama.cpp refused to load the file
     │   └── ModelNotPulledError     Ollama does not have the model
     ├── BackendUnavailableError
-    │   └── OllamaUnreachableError  no Ollama server answers at the host
+    │   ├── OllamaUnreachableError  no Ollama server answers at the host
+    │   └── ChromaUnreachableError  no Chroma server answers at the configured host
+    ├── IndexNotFoundError          no such document collection
     ├── ContextOverflowError        prompt longer than the context window
     │   └── DocumentTooLongError    a document that cannot fit even after maximal collapse
     ├── UnsupportedInputError       input the model cannot take (e.g. images on a text model)
@@ -30,13 +33,16 @@ from __future__ import annotations
 
 __all__ = [
     "BackendUnavailableError",
+    "ChromaUnreachableError",
     "ConfigurationError",
     "ContextOverflowError",
     "DocumentError",
     "DocumentNotFoundError",
     "DocumentTooLongError",
+    "EmbeddingMismatchError",
     "EmptyDocumentError",
     "EncryptedDocumentError",
+    "IndexNotFoundError",
     "InvalidModelFileError",
     "ModelError",
     "ModelLoadError",
@@ -143,3 +149,18 @@ class UnsupportedDocumentError(DocumentError):
 
 class EncryptedDocumentError(DocumentError):
     """A password-protected document."""
+
+
+class EmbeddingMismatchError(ConfigurationError):
+    """A document index was built with another embedding model than the one configured."""
+
+
+class ChromaUnreachableError(BackendUnavailableError):
+    """No Chroma server answers at the configured host."""
+
+
+class IndexNotFoundError(ToolkitError, KeyError):
+    """No document collection of that name exists."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -37,7 +37,7 @@ class ProgressBar(BaseCallbackHandler):
         self.file = file or sys.stderr
         self.min_total = min_total
         self._bar: Any = None
-        self._key: tuple[str, int] | None = None
+        self._key: tuple[str, int] | None = None  # (label, total) of the bar on screen
 
     def on_custom_event(
         self,
@@ -55,26 +55,30 @@ class ProgressBar(BaseCallbackHandler):
             stage = str(data.get("stage"))
         else:
             return
-        total = int(data.get("total", 0))
         if stage == "final":
             self.close()
             return
-        key = (stage, int(data.get("depth", 0)))
-        if key != self._key:
+        depth = int(data.get("depth", 0))
+        label = _STAGES.get(stage, stage) + (f" (level {depth})" if depth else "")
+        self.show(label, int(data.get("done", 0)), int(data.get("total", 0)))
+
+    def show(self, label: str, done: int, total: int, unit: str = "part") -> None:
+        """Draw ``done`` of ``total`` under ``label``; a new label starts a new bar.
+
+        Also usable directly, for work that reports progress without LangChain events.
+        """
+        if self._key != (label, total):
             self.close()
             if total < self.min_total:
                 return
             from tqdm.auto import tqdm
 
-            label = _STAGES.get(stage, stage)
-            if key[1]:
-                label += f" (level {key[1]})"
-            self._bar = tqdm(total=total, desc=label, unit="part", file=self.file, leave=False)
-            self._key = key
+            self._bar = tqdm(total=total, desc=label, unit=unit, file=self.file, leave=False)
+            self._key = (label, total)
         if self._bar is not None:
-            self._bar.n = int(data.get("done", 0))
+            self._bar.n = done
             self._bar.refresh()
-            if self._bar.n >= total:
+            if done >= total:
                 self.close()
 
     def close(self) -> None:

@@ -126,6 +126,23 @@ class Settings(BaseSettings):
         default_factory=lambda: platformdirs.user_data_path("llama-toolkit"),
         description="Folder for the Chroma store, chat history and caches.",
     )
+    embeddings: str = Field(
+        "minilm",
+        description=(
+            "Embedding model for RAG: `minilm` (offline int8 all-MiniLM-L6-v2), `ollama:<model>` "
+            "such as `ollama:nomic-embed-text`, or a path to a GGUF embedding model."
+        ),
+    )
+    chroma_path: Path | None = Field(
+        None, description="Folder of the embedded Chroma store. Empty: `<data_dir>/chroma`."
+    )
+    chroma_host: str | None = Field(
+        None,
+        description="URL of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8000. Empty: the embedded store.",
+    )
+    collection: str = Field(
+        "documents", min_length=3, max_length=63, description="Chroma collection that RAG reads and writes."
+    )
     ollama_host: str = Field(
         # LLAMA_TOOLKIT_OLLAMA_HOST (the usual env source) wins over Ollama's own variable.
         default_factory=lambda: os.environ.get("OLLAMA_HOST", ""),
@@ -138,7 +155,7 @@ class Settings(BaseSettings):
     def _normalize_host(cls, value: str) -> str:
         return normalize_ollama_host(value)
 
-    @field_validator("model", "chat_template", mode="after")
+    @field_validator("model", "chat_template", "chroma_host", mode="after")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None

@@ -47,7 +47,9 @@ def test_summarize_document_three_windows_long(llm: ChatLlama) -> None:
     window = llm.context_window
     assert window == 8192 and doc_tokens > 3 * window
     rec = Recorder()
-    summary = summarize_chain(llm, length="short").invoke(text, config={"callbacks": [rec]})
+    summary = summarize_chain(llm, length="short", part_max_tokens=128).invoke(
+        text, config={"callbacks": [rec]}
+    )
     assert summary.strip()
 
     stats = next(data for name, data in rec.events if name == STATS_EVENT)

@@ -13,13 +13,16 @@ EXPECTED = {
     "toolkit": [
         "BackendUnavailableError",
         "ChatLlama",
+        "ChromaUnreachableError",
         "ConfigurationError",
         "ContextOverflowError",
         "DocumentError",
         "DocumentNotFoundError",
         "DocumentTooLongError",
+        "EmbeddingMismatchError",
         "EmptyDocumentError",
         "EncryptedDocumentError",
+        "IndexNotFoundError",
         "InvalidModelFileError",
         "ModelError",
         "ModelLoadError",
@@ -45,7 +48,22 @@ EXPECTED = {
         "translate_chain",
     ],
     "agents": [],
-    "retrievers": [],
+    "retrievers": [
+        "DocumentIndex",
+        "HybridRetriever",
+        "IngestReport",
+        "LlamaCppEmbeddings",
+        "MiniLMEmbeddings",
+        "RagSource",
+        "chunk_documents",
+        "delete_index",
+        "format_sources",
+        "get_embeddings",
+        "ingest",
+        "list_indexes",
+        "open_index",
+        "rag_chain",
+    ],
     "tools": [],
 }
 
@@ -71,7 +89,7 @@ def test_import_is_light() -> None:
     code = (
         "import sys, json, toolkit, toolkit.chains, agents, retrievers, tools;"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('llama_cpp', 'ollama', 'httpx', 'langchain_ollama', 'langchain_core'))))"
+        "('llama_cpp', 'ollama', 'httpx', 'langchain_ollama', 'langchain_core', 'chromadb', 'onnxruntime'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

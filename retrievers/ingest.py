@@ -1,0 +1,344 @@
+"""Ingest files and folders into a :class:`~retrievers.store.DocumentIndex`, idempotently.
+
+Each file is hashed (sha256 of its bytes). A file whose hash matches a *complete* stored
+copy is skipped without parsing or embedding; a changed file's old chunks are deleted, then
+the new ones are written in batches. "Complete" means all ``chunks`` chunks of that
+(source, content_hash) are present, so a run killed midway leaves every other file intact
+and the interrupted file is redone by the next run. A bad file (empty, binary, damaged,
+too large, unreadable) is reported in :attr:`IngestReport.failed` and never stops the run.
+Errors of the embedder or the store are not about one file: they propagate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from retrievers._files import SKIPPED_DIRS, find_files, is_within
+from retrievers.loaders import register_rag_loaders
+from retrievers.store import DocumentIndex, SourceInfo
+from toolkit.chains.splitting import split_to_budget
+from toolkit.documents import DEFAULT_MAX_BYTES, load_bytes
+from toolkit.documents._text import _size
+from toolkit.errors import ConfigurationError, DocumentError, EmptyDocumentError
+
+__all__ = ["SKIPPED_DIRS", "IngestReport", "chunk_documents", "chunk_id", "ingest", "token_counter"]
+
+_WORD_START = re.compile(r"(?<=\s)\S")
+
+
+@dataclass
+class IngestReport:
+    """What one :func:`ingest` run did.
+
+    Attributes:
+        added: Files indexed for the first time (or whose earlier indexing was interrupted).
+        updated: Files whose content changed; their old chunks were replaced.
+        unchanged: Files already indexed with the same content (nothing embedded).
+        removed: Sources deleted by ``sync=True`` because their file no longer exists.
+        failed: ``(path, reason)`` for every file that could not be indexed.
+        chunks_added: Chunks embedded and written.
+        chunks_removed: Chunks deleted (replaced or removed files).
+        seconds: Wall time of the run.
+    """
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line, e.g. ``3 added, 1 updated, 10 unchanged, 0 removed, 2 failed (a.txt, b.pdf); ...``."""
+        failed = f"{len(self.failed)} failed"
+        if self.failed:
+            names = [Path(path).name for path, _ in self.failed[:3]]
+            more = f", +{len(self.failed) - 3} more" if len(self.failed) > 3 else ""
+            failed += f" ({', '.join(names)}{more})"
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {failed}; {self.chunks_added} chunks added, "
+            f"{self.chunks_removed} removed in {self.seconds:.1f} s"
+        )
+
+
+def token_counter(embeddings: Embeddings) -> Callable[[str], int]:
+    """The embedder's own ``count_tokens``, else an estimate (4/3 tokens a word, 1 per 4 chars)."""
+    count = getattr(embeddings, "count_tokens", None)
+    if callable(count):
+        return count  # type: ignore[no-any-return]
+    return lambda text: max(-(-len(text.split()) * 4 // 3), -(-len(text) // 4))
+
+
+def chunk_id(source: str, content_hash: str, chunk_index: int) -> str:
+    """The deterministic id of a chunk: ``sha1(source)[:16]:content_hash[:12]:chunk_index``."""
+    return f"{hashlib.sha1(source.encode()).hexdigest()[:16]}:{content_hash[:12]}:{chunk_index}"
+
+
+def _flat(metadata: dict[str, Any]) -> dict[str, Any]:
+    # Chroma takes only scalars; lists such as a PDF's `empty_pages` are dropped.
+    return {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool))}
+
+
+def _tail(prev: str, nxt: str, overlap: int, limit: int, count: Callable[[str], int]) -> str:
+    """The longest suffix of ``prev`` starting at a word with at most ``overlap`` tokens that
+    still lets ``suffix + nxt`` fit ``limit`` tokens ("" if none does)."""
+    starts = [0, *(m.start() for m in _WORD_START.finditer(prev))]
+    lo, hi = 0, len(starts)
+    while lo < hi:  # first word start whose suffix fits the overlap (suffixes shrink to the right)
+        mid = (lo + hi) // 2
+        if count(prev[starts[mid] :]) <= overlap:
+            hi = mid
+        else:
+            lo = mid + 1
+    for start in starts[lo : lo + 8]:  # seams can add a token: try a few shorter tails
+        tail = prev[start:]
+        if tail.strip() and count(tail + nxt) <= limit:
+            return tail
+    return ""
+
+
+def chunk_documents(
+    docs: Sequence[Document],
+    *,
+    count_tokens: Callable[[str], int],
+    chunk_tokens: int = 200,
+    overlap: int = 32,
+) -> list[Document]:
+    """Split documents into overlapping chunks of at most ``chunk_tokens`` tokens.
+
+    Each document is cut with :func:`~toolkit.chains.splitting.split_to_budget` into exact
+    slices of at most ``chunk_tokens - overlap`` tokens; each chunk after the first of a
+    document starts with the tail of the previous slice (about ``overlap`` tokens, cut at a
+    word start). Whitespace-only slices are dropped.
+
+    Args:
+        docs: Loaded documents (one per file, or per PDF page / CSV block).
+        count_tokens: Token counter of the embedding model.
+        chunk_tokens: Most tokens per chunk, overlap included.
+        overlap: Tokens repeated from the previous chunk.
+
+    Returns:
+        Chunks with the documents' scalar metadata plus ``section`` (Markdown heading, "" for
+        code), ``chunk_index`` and ``chunks`` (numbered per ``source``), ``chunk_hash``,
+        ``start`` (offset of the slice in its document) and ``overlap`` (characters prepended).
+
+    Raises:
+        ConfigurationError: ``chunk_tokens < 1`` or ``overlap`` not in ``[0, chunk_tokens)``.
+    """
+    if chunk_tokens < 1 or not 0 <= overlap < chunk_tokens:
+        raise ConfigurationError(
+            f"need chunk_tokens >= 1 and 0 <= overlap < chunk_tokens, got chunk_tokens={chunk_tokens}, "
+            f"overlap={overlap}"
+        )
+    out: list[Document] = []
+    for doc in docs:
+        base = _flat(doc.metadata)
+        code = base.get("file_type") == "code"  # `# comment` lines are not headings
+        prev = ""
+        for piece in split_to_budget(doc.page_content, chunk_tokens - overlap, count_tokens):
+            if not piece.text.strip():
+                continue
+            prefix = _tail(prev, piece.text, overlap, chunk_tokens, count_tokens) if prev and overlap else ""
+            text = prefix + piece.text
+            meta = {
+                **base,
+                "section": "" if code else piece.section,
+                "start": piece.start,
+                "overlap": len(prefix),
+                "chunk_hash": hashlib.sha256(text.encode()).hexdigest(),
+            }
+            out.append(Document(page_content=text, metadata=meta))
+            prev = piece.text
+    totals: dict[str, int] = {}
+    for chunk in out:
+        source = str(chunk.metadata.get("source", ""))
+        chunk.metadata["chunk_index"] = totals.get(source, 0)
+        totals[source] = chunk.metadata["chunk_index"] + 1
+    for chunk in out:
+        chunk.metadata["chunks"] = totals[str(chunk.metadata.get("source", ""))]
+    return out
+
+
+# --- Ingesting ------------------------------------------------------------------------------------
+
+
+def _read(path: str, max_bytes: int) -> bytes:
+    too_large = "{} is {}, over the {} limit - split it, or pass a larger max_bytes= to ingest"
+    name = Path(path).name
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise DocumentError(f"{name} is not a regular file", source=path)
+        if info.st_size > max_bytes:
+            raise DocumentError(too_large.format(name, _size(info.st_size), _size(max_bytes)), source=path)
+        with open(path, "rb") as stream:
+            data = stream.read(max_bytes + 1)  # bounded: the file may be growing
+    except OSError as exc:
+        raise DocumentError(
+            f"{name} cannot be read ({exc.strerror}) - check its permissions", source=path
+        ) from exc
+    if len(data) > max_bytes:
+        raise DocumentError(too_large.format(name, f"over {_size(max_bytes)}", _size(max_bytes)), source=path)
+    return data
+
+
+def _reason(exc: BaseException, path: str) -> str:
+    text = str(exc) if isinstance(exc, DocumentError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.replace(path, Path(path).name).split())
+
+
+def _prepare(
+    path: str,
+    old: SourceInfo | None,
+    report: IngestReport,
+    count: Callable[[str], int],
+    chunk_tokens: int,
+    overlap: int,
+    max_bytes: int,
+) -> list[Document] | None:
+    """The file's chunks, or None when it is unchanged or failed (recorded in ``report``)."""
+    try:
+        data = _read(path, max_bytes)
+        content_hash = hashlib.sha256(data).hexdigest()
+        if old is not None and old.complete and old.content_hash == content_hash:
+            report.unchanged.append(path)
+            return None
+        docs = load_bytes(data, name=path)
+        for doc in docs:
+            doc.metadata.update(source=path, content_hash=content_hash)
+        chunks = chunk_documents(docs, count_tokens=count, chunk_tokens=chunk_tokens, overlap=overlap)
+        if not chunks:
+            raise EmptyDocumentError(f"{path} has no text to index", source=path)
+        return chunks
+    except Exception as exc:  # a parser may raise anything on a hostile file
+        report.failed.append((path, _reason(exc, path)))
+        return None
+
+
+def ingest(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    index: DocumentIndex,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    sync: bool = False,
+    chunk_tokens: int = 200,
+    overlap: int = 32,
+    on_progress: Callable[[str, int, int], None] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> IngestReport:
+    """Index files and folders (recursively) into ``index``; safe to re-run and to interrupt.
+
+    Args:
+        paths: Files and folders. Hidden entries, ``node_modules`` and ``__pycache__`` inside
+            folders are skipped, as are files without a loader; a file named explicitly with
+            an unsupported extension is reported as failed.
+        index: The index to write to.
+        include: Glob patterns (``*``, ``?``, ``[...]``, ``**``) on the path relative to the
+            given folder; a pattern without ``/`` matches the file name at any depth. Given
+            patterns, only matching files in folders are taken.
+        exclude: Patterns of files and folders to leave out.
+        sync: Also delete the chunks of files under the given folders that no longer exist
+            (a folder that is missing removes nothing).
+        chunk_tokens: Most tokens per chunk (see :func:`chunk_documents`).
+        overlap: Tokens repeated from the previous chunk.
+        on_progress: Called as ``on_progress("ingest", done, total)`` before the first file
+            and after each one; ``done`` counts files finished (stored, unchanged or failed).
+        max_bytes: Files larger than this are reported as failed.
+
+    Returns:
+        The report: which files were added, updated, unchanged, removed or failed and why.
+
+    Raises:
+        ConfigurationError: Invalid ``chunk_tokens`` / ``overlap``.
+        Exception: Whatever the embedder or the store raises (not about one file): stored
+            data stays consistent and the next run finishes the interrupted file.
+    """
+    if chunk_tokens < 1 or not 0 <= overlap < chunk_tokens:
+        chunk_documents([], count_tokens=len, chunk_tokens=chunk_tokens, overlap=overlap)  # raises
+    started = time.perf_counter()
+    register_rag_loaders()
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    report = IngestReport()
+    files, roots = find_files(paths, include, exclude, report.failed)
+    count = token_counter(index.embeddings)
+    stored = index.sources()
+    pending: list[Document] = []  # chunks of several small files share a write batch
+    queued = done = 0
+    # Embedding and storing a batch runs in one worker thread while this thread reads and
+    # chunks the next files; at most one batch is in flight, and its errors surface here.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+    in_flight: Future[None] | None = None
+    in_flight_files = 0
+
+    def wait_for_writer() -> None:
+        nonlocal in_flight, in_flight_files, done
+        if in_flight is not None:
+            in_flight.result()
+            done += in_flight_files
+            in_flight, in_flight_files = None, 0
+
+    def flush() -> None:
+        nonlocal queued, in_flight, in_flight_files
+        batch = list(pending)
+        ids = [
+            chunk_id(c.metadata["source"], c.metadata["content_hash"], c.metadata["chunk_index"])
+            for c in batch
+        ]
+        wait_for_writer()
+        in_flight = writer.submit(index.add, batch, ids)
+        in_flight_files = queued
+        report.chunks_added += len(batch)
+        pending.clear()
+        queued = 0
+
+    if on_progress:
+        on_progress("ingest", 0, len(files))
+    try:
+        for path in files:
+            old = stored.get(path)
+            chunks = _prepare(path, old, report, count, chunk_tokens, overlap, max_bytes)
+            if chunks is None:
+                done += 1
+            else:
+                # Kill-safe order: the file's old chunks go before any of its new ones is written.
+                if old is not None:
+                    report.chunks_removed += index.delete_source(path)
+                changed = old is not None and old.content_hash != chunks[0].metadata["content_hash"]
+                (report.updated if changed else report.added).append(path)
+                pending.extend(chunks)
+                queued += 1
+                if len(pending) >= index.batch_size:
+                    flush()
+            if on_progress:
+                on_progress("ingest", done, len(files))
+        if pending:
+            flush()
+        wait_for_writer()
+    finally:
+        writer.shutdown(wait=True)
+    if on_progress:
+        on_progress("ingest", done, len(files))
+    if sync:
+        for source in sorted(stored):
+            if any(is_within(source, root) for root in roots) and not os.path.lexists(source):
+                report.chunks_removed += index.delete_source(source)
+                report.removed.append(source)
+    report.seconds = time.perf_counter() - started
+    return report

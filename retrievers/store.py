@@ -1,0 +1,348 @@
+"""A Chroma collection of document chunks that remembers the embedder it was built with.
+
+:class:`DocumentIndex` wraps one Chroma collection, embedded (``PersistentClient`` in a
+folder) or on a server (``chroma run``). The collection's metadata records the embedding
+model's id and dimension, so opening it with another model fails loudly
+(:class:`~toolkit.errors.EmbeddingMismatchError`) instead of returning nonsense neighbours.
+Chunk metadata (``source``, ``content_hash``, ``chunks``...) is what makes ingestion
+idempotent and kill-safe: see :mod:`retrievers.ingest`.
+
+chromadb and langchain-chroma are imported on first use, never at import time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from retrievers._chroma import connect, settings_client, store_location
+from toolkit.errors import (
+    ConfigurationError,
+    EmbeddingMismatchError,
+    IndexNotFoundError,
+)
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+    from langchain_chroma import Chroma
+
+__all__ = ["DocumentIndex", "SourceInfo", "delete_index", "list_indexes", "open_index"]
+
+_MODEL_KEY = "embedding_model"
+_DIMENSION_KEY = "embedding_dimension"
+_VERSION_KEY = "index_version"
+_PAGE = 5000  # rows per `get` call when reading the whole collection
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the index holds for one file.
+
+    Attributes:
+        source: The file's absolute path.
+        content_hash: sha256 of the file's bytes when it was indexed.
+        chunks: How many chunks the file was split into.
+        complete: Every one of those chunks is stored (False after an interrupted ingest).
+        file_type: The loader's file type (``pdf``, ``markdown``, ``code``...).
+    """
+
+    source: str
+    content_hash: str
+    chunks: int
+    complete: bool
+    file_type: str
+
+
+def _model_id(embeddings: Embeddings) -> str:
+    try:
+        from retrievers.embeddings import embedding_model_id
+    except ImportError:
+        return str(getattr(embeddings, "model_id", "") or type(embeddings).__name__)
+    return embedding_model_id(embeddings)
+
+
+def _dimension(embeddings: Embeddings) -> int:
+    try:
+        from retrievers.embeddings import embedding_dimension
+    except ImportError:
+        for attr in ("dimension", "size"):
+            value = getattr(embeddings, attr, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return len(embeddings.embed_query("dimension probe"))
+    return embedding_dimension(embeddings)
+
+
+class DocumentIndex:
+    """A Chroma collection of chunks plus the embedder it was built with.
+
+    Attributes:
+        name: The collection's name.
+        embeddings: The embedder used for every chunk and query.
+        client: The chromadb client.
+        collection: The chromadb collection.
+        location: The store's folder, or the server's URL.
+        model_id: The embedding model's id, recorded in the collection's metadata.
+        dimension: Its vector length, recorded too. The cosine distance is set in the
+            collection's configuration (chromadb refuses ``hnsw:*`` keys in later metadata updates).
+        batch_size: Chunks embedded and written per batch by :meth:`add` (each write is a
+            transaction, ~50 ms on disk, so ingestion also groups small files up to this size).
+    """
+
+    batch_size: int = 256
+
+    def __init__(
+        self,
+        name: str = "documents",
+        *,
+        embeddings: Embeddings,
+        path: str | Path | None = None,
+        host: str | None = None,
+    ) -> None:
+        """Open (or create) the collection ``name``.
+
+        Args:
+            name: Collection name: 3-63 characters from ``[a-zA-Z0-9._-]``.
+            embeddings: The embedding model; must be the one the collection was built with.
+            path: Folder of the embedded store (created if missing). With ``host``, only shown
+                in the hint of the unreachable-server error.
+            host: URL of a Chroma server, e.g. ``http://127.0.0.1:8000``; wins over ``path``.
+
+        Raises:
+            ChromaUnreachableError: ``host`` is given and no Chroma server answers there.
+            EmbeddingMismatchError: The collection was built with another model or dimension.
+            ConfigurationError: Invalid collection name, or the folder cannot be created.
+        """
+        self.name = name
+        self.embeddings = embeddings
+        self.client, self.location = connect(path, host)
+        self.model_id = _model_id(embeddings)
+        self.dimension = _dimension(embeddings)
+        try:
+            self.collection: Collection = self.client.get_or_create_collection(
+                name,
+                metadata={_MODEL_KEY: self.model_id, _DIMENSION_KEY: self.dimension},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as exc:
+            if type(exc).__name__ != "InvalidArgumentError":
+                raise
+            raise ConfigurationError(
+                f"invalid collection name `{name}`: use 3-63 characters from a-z, A-Z, 0-9, `.`, `_`, `-`, "
+                "starting and ending with a letter or digit"
+            ) from exc
+        self._check_embedder()
+
+    def _check_embedder(self) -> None:
+        meta = self.collection.metadata or {}
+        stored_id, stored_dim = meta.get(_MODEL_KEY), meta.get(_DIMENSION_KEY)
+        if stored_id is None:  # made by another tool: all we can check is a stored vector's size
+            sample = self.collection.get(limit=1, include=["embeddings"])["embeddings"]
+            if sample is None or not len(sample) or len(sample[0]) == self.dimension:
+                return
+            stored_id, stored_dim = "an unknown model", len(sample[0])
+        if stored_id != self.model_id or stored_dim != self.dimension:
+            raise EmbeddingMismatchError(
+                f"collection `{self.name}` was built with the embedding model {stored_id} "
+                f"({stored_dim} dimensions), but the configured one is {self.model_id} "
+                f"({self.dimension} dimensions) - configure {stored_id} again (setting `embeddings`), "
+                f"or re-index with the new model: `llama-toolkit index delete {self.name} && "
+                f"llama-toolkit ingest PATH... --collection {self.name}`"
+            )
+
+    @cached_property
+    def vectorstore(self) -> Chroma:
+        """A LangChain ``Chroma`` vector store over the same client and collection."""
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            client=self.client,
+            collection_name=self.name,
+            embedding_function=self.embeddings,
+            create_collection_if_not_exists=False,
+        )
+
+    def _bump_version(self) -> None:
+        # A random token rather than a counter: two writers can never produce the same value.
+        fresh = self.client.get_collection(self.name, embedding_function=None).metadata or {}
+        meta = {k: v for k, v in fresh.items() if not k.startswith("hnsw:")}  # modify() refuses hnsw:*
+        meta.update({_MODEL_KEY: self.model_id, _DIMENSION_KEY: self.dimension})
+        meta[_VERSION_KEY] = uuid.uuid4().hex
+        self.collection.modify(metadata=meta)
+
+    def add(self, docs: Sequence[Document], ids: Sequence[str]) -> None:
+        """Embed ``docs`` with :attr:`embeddings`, in batches, and upsert them under ``ids``.
+
+        Each batch is written as soon as it is embedded, so an interrupted call leaves the
+        first batches stored (ingestion detects such partial files and redoes them).
+
+        Args:
+            docs: The chunks; their metadata must be flat (str, int, float, bool values).
+            ids: One id per chunk.
+
+        Raises:
+            ValueError: ``docs`` and ``ids`` differ in length.
+        """
+        if len(docs) != len(ids):
+            raise ValueError(f"got {len(docs)} documents but {len(ids)} ids")
+        written = False
+        try:
+            for start in range(0, len(docs), self.batch_size):
+                batch = list(docs[start : start + self.batch_size])
+                vectors = self.embeddings.embed_documents([d.page_content for d in batch])
+                self.collection.upsert(
+                    ids=list(ids[start : start + self.batch_size]),
+                    embeddings=vectors,  # type: ignore[arg-type]
+                    documents=[d.page_content for d in batch],
+                    metadatas=[dict(d.metadata) for d in batch],
+                )
+                written = True
+        finally:
+            if written:
+                self._bump_version()
+
+    def delete_source(self, source: str) -> int:
+        """Delete every chunk of one file; returns how many were removed."""
+        result = self.collection.delete(where={"source": source})
+        deleted = int(result.get("deleted", 0)) if isinstance(result, dict) else 0
+        if deleted:
+            self._bump_version()
+        return deleted
+
+    def _rows(
+        self, where: dict[str, Any] | None, include: list[str]
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        rows: list[tuple[str, str, dict[str, Any]]] = []
+        offset = 0
+        while True:
+            got = self.collection.get(where=where, include=include, limit=_PAGE, offset=offset)  # type: ignore[arg-type]
+            texts = got.get("documents") or [""] * len(got["ids"])
+            metas = got.get("metadatas") or [{}] * len(got["ids"])
+            rows.extend((i, t or "", dict(m or {})) for i, t, m in zip(got["ids"], texts, metas, strict=True))
+            if len(got["ids"]) < _PAGE:
+                return rows
+            offset += _PAGE
+
+    def sources(self) -> dict[str, SourceInfo]:
+        """What is stored per file, keyed by absolute path, read from the chunks' metadata."""
+        groups: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for _, _, meta in self._rows(None, ["metadatas"]):
+            source = str(meta.get("source", ""))
+            groups.setdefault(source, {}).setdefault(str(meta.get("content_hash", "")), []).append(meta)
+        out: dict[str, SourceInfo] = {}
+        for source, by_hash in groups.items():
+            content_hash, metas = max(by_hash.items(), key=lambda item: len(item[1]))
+            expected = max(int(m.get("chunks", 0) or 0) for m in metas)
+            present = {m.get("chunk_index") for m in metas}
+            out[source] = SourceInfo(
+                source=source,
+                content_hash=content_hash,
+                chunks=expected,
+                complete=len(by_hash) == 1 and expected > 0 and len(present) == len(metas) == expected,
+                file_type=str(metas[0].get("file_type", "")),
+            )
+        return out
+
+    def get_documents(self, where: dict[str, Any] | None = None) -> list[Document]:
+        """Every stored chunk (or those matching ``where``), ordered by source then chunk index.
+
+        Returns:
+            Documents with the chunk text, its metadata and ``Document.id`` set.
+        """
+        rows = self._rows(where, ["documents", "metadatas"])
+        rows.sort(key=lambda r: (str(r[2].get("source", "")), int(r[2].get("chunk_index", 0) or 0), r[0]))
+        return [Document(id=i, page_content=text, metadata=meta) for i, text, meta in rows]
+
+    def count(self) -> int:
+        """Number of chunks stored."""
+        return self.collection.count()
+
+    def version(self) -> str:
+        """A token that changes whenever chunks are added or removed (to invalidate caches)."""
+        try:
+            fresh = self.client.get_collection(self.name, embedding_function=None)
+        except Exception as exc:
+            if type(exc).__name__ != "NotFoundError":
+                raise
+            raise IndexNotFoundError(f"collection `{self.name}` no longer exists") from exc
+        return f"{(fresh.metadata or {}).get(_VERSION_KEY, '0')}:{fresh.count()}"
+
+    def stats(self) -> dict[str, Any]:
+        """Name, chunk and source counts, embedding model, dimension, distance and location."""
+        hnsw = (self.collection.configuration_json or {}).get("hnsw") or {}
+        return {
+            "name": self.name,
+            "chunks": self.count(),
+            "sources": len(self.sources()),
+            "embedding_model": self.model_id,
+            "dimension": self.dimension,
+            "space": hnsw.get("space", "l2"),
+            "location": self.location,
+        }
+
+    def drop(self) -> None:
+        """Delete the whole collection; this object is unusable afterwards."""
+        self.client.delete_collection(self.name)
+
+    def __repr__(self) -> str:
+        return f"DocumentIndex({self.name!r}, model={self.model_id!r}, location={self.location!r})"
+
+
+def open_index(
+    name: str | None = None, *, embeddings: Embeddings | str | None = None, **overrides: Any
+) -> DocumentIndex:
+    """Open the configured index: ``chroma_host`` or ``chroma_path`` (``<data_dir>/chroma``).
+
+    Args:
+        name: Collection name. Empty: the ``collection`` setting.
+        embeddings: The embedder. Empty: ``retrievers.embeddings.get_embeddings`` for the
+            ``embeddings`` setting. A string is that setting (``"minilm"``, ``"ollama:..."``).
+        **overrides: Settings overrides (``chroma_path=``, ``collection=``, ``embeddings=``...).
+
+    Raises:
+        ConfigurationError: A setting is invalid.
+        ChromaUnreachableError: ``chroma_host`` is set and no server answers.
+        EmbeddingMismatchError: The collection was built with another embedding model.
+    """
+    from toolkit.settings import get_settings
+
+    if isinstance(embeddings, str):  # the `embeddings` setting, passed by keyword like the others
+        overrides["embeddings"], embeddings = embeddings, None
+    settings = get_settings(**overrides)
+    if embeddings is None:
+        from retrievers.embeddings import get_embeddings
+
+        embedder: Embeddings = get_embeddings(**overrides)
+    else:
+        embedder = embeddings
+    path, host = store_location(settings)
+    return DocumentIndex(name or settings.collection, embeddings=embedder, path=path, host=host)
+
+
+def list_indexes(**overrides: Any) -> list[str]:
+    """Names of the collections in the configured store, sorted."""
+    return sorted(c.name for c in settings_client(overrides).list_collections())
+
+
+def delete_index(name: str, **overrides: Any) -> None:
+    """Delete the collection ``name`` from the configured store.
+
+    Raises:
+        IndexNotFoundError: No such collection; the message lists the existing ones.
+    """
+    client = settings_client(overrides)
+    names = sorted(c.name for c in client.list_collections())
+    if name not in names:
+        existing = f"existing: {', '.join(names)}" if names else "there are none yet"
+        raise IndexNotFoundError(
+            f"no collection named `{name}` - {existing} (see `llama-toolkit index list`)"
+        )
+    client.delete_collection(name)
