@@ -32,7 +32,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.utils import AddableDict
 from typing_extensions import NotRequired, TypedDict  # pydantic needs it for schemas on Python < 3.12
 
-from toolkit.chains.budget import TokenBudget, token_budget, with_max_tokens
+from toolkit.chains.budget import TokenBudget, lazy_token_budget, with_max_tokens
 from toolkit.errors import ConfigurationError, ContextOverflowError, UnsupportedInputError
 
 __all__ = [
@@ -323,9 +323,8 @@ def rag_chain(
         raise ConfigurationError(f"k must be at least 1, got {k}")
     if answer_tokens < 1:
         raise ConfigurationError(f"answer_tokens must be at least 1, got {answer_tokens}")
-    model = llm
+    get_budget = lazy_token_budget(llm, context_window=context_window, token_counter=token_counter)
     search = retriever
-    budget_cache: list[TokenBudget] = []
 
     def get_retriever() -> BaseRetriever:
         nonlocal search
@@ -335,18 +334,6 @@ def rag_chain(
 
             search = HybridRetriever(index=open_index(), k=k)
         return search
-
-    def get_budget() -> TokenBudget:
-        nonlocal model
-        if not budget_cache:
-            if model is None:
-                from toolkit.factory import get_chat_model
-
-                model = get_chat_model()
-            budget_cache.append(
-                token_budget(model, context_window=context_window, token_counter=token_counter)
-            )
-        return budget_cache[0]
 
     def answer_model() -> Any:
         return with_max_tokens(get_budget().llm, answer_tokens)[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,14 @@ from langchain_core.messages import BaseMessage
 
 from toolkit.errors import ConfigurationError
 
-__all__ = ["DEFAULT_WINDOW", "TokenBudget", "estimate_tokens", "token_budget", "with_max_tokens"]
+__all__ = [
+    "DEFAULT_WINDOW",
+    "TokenBudget",
+    "estimate_tokens",
+    "lazy_token_budget",
+    "token_budget",
+    "with_max_tokens",
+]
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +137,34 @@ def token_budget(
         return TokenBudget(llm, window, True, counter, count_messages)
     log.info("%s cannot count tokens locally: budgeting with a conservative estimate", type(llm).__name__)
     return TokenBudget(llm, window, False, estimate_tokens, _estimate_messages)
+
+
+def lazy_token_budget(
+    llm: BaseChatModel | None,
+    *,
+    context_window: int | None = None,
+    token_counter: Callable[[str], int] | None = None,
+) -> Callable[[], TokenBudget]:
+    """A function returning ``llm``'s budget, built on first call (and shared after).
+
+    Chain factories return at once: with no ``llm`` the configured backend
+    (``get_chat_model()``) is only built, and a GGUF only loaded, when the chain first runs.
+    """
+    built: list[TokenBudget] = []
+    lock = threading.Lock()
+
+    def get() -> TokenBudget:
+        with lock:
+            if not built:
+                model = llm
+                if model is None:
+                    from toolkit.factory import get_chat_model
+
+                    model = get_chat_model()
+                built.append(token_budget(model, context_window=context_window, token_counter=token_counter))
+            return built[0]
+
+    return get
 
 
 def _declared_window(llm: BaseChatModel) -> int | None:

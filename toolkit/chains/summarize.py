@@ -26,7 +26,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from toolkit.chains.budget import TokenBudget, token_budget, with_max_tokens
+from toolkit.chains.budget import TokenBudget, lazy_token_budget, with_max_tokens
 from toolkit.chains.splitting import Chunk, split_to_budget
 from toolkit.errors import ConfigurationError, DocumentTooLongError
 
@@ -352,20 +352,7 @@ def summarize_chain(
 
         language_name = resolve_language(language).name
     opts = _Options(length=length, style=style, language=language_name, focus=focus)
-    model = llm
-    budget_cache: list[TokenBudget] = []
-
-    def get_budget() -> TokenBudget:
-        nonlocal model
-        if not budget_cache:
-            if model is None:
-                from toolkit.factory import get_chat_model
-
-                model = get_chat_model()
-            budget_cache.append(
-                token_budget(model, context_window=context_window, token_counter=token_counter)
-            )
-        return budget_cache[0]
+    get_budget = lazy_token_budget(llm, context_window=context_window, token_counter=token_counter)
 
     def summarize(value: SummarizeInput, config: RunnableConfig) -> Runnable[Any, str]:
         from toolkit.documents import as_documents

@@ -25,7 +25,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from toolkit.chains.budget import TokenBudget, token_budget, with_max_tokens
+from toolkit.chains.budget import TokenBudget, lazy_token_budget, with_max_tokens
 from toolkit.chains.splitting import split_to_budget
 from toolkit.chains.summarize import SummarizeInput, _combined_text
 from toolkit.errors import DocumentTooLongError
@@ -181,17 +181,7 @@ def translate_chain(
 
     target = resolve_language(to)
     given_source = resolve_language(source) if source else None
-    holder: dict[str, TokenBudget] = {}
-
-    def get_budget() -> TokenBudget:
-        if "budget" not in holder:
-            model = llm
-            if model is None:
-                from toolkit.factory import get_chat_model
-
-                model = get_chat_model()
-            holder["budget"] = token_budget(model, context_window=context_window, token_counter=token_counter)
-        return holder["budget"]
+    get_budget = lazy_token_budget(llm, context_window=context_window, token_counter=token_counter)
 
     def translate(value: TranslateInput, config: RunnableConfig) -> Iterator[str]:
         from toolkit.chains.languages import detect_language
