@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from langchain_chroma import Chroma
+
     from retrievers.embeddings import MiniLMEmbeddings
     from retrievers.ingest import ingest
     from retrievers.store import DocumentIndex

@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from langchain_core.documents import Document
+
     from retrievers.embeddings import MiniLMEmbeddings
     from retrievers.ingest import chunk_documents
     from retrievers.search import HybridRetriever
