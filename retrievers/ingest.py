@@ -17,7 +17,6 @@ import re
 import stat
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -281,60 +280,41 @@ def ingest(
     stored = index.sources()
     pending: list[Document] = []  # chunks of several small files share a write batch
     queued = done = 0
-    # Embedding and storing a batch runs in one worker thread while this thread reads and
-    # chunks the next files; at most one batch is in flight, and its errors surface here.
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
-    in_flight: Future[None] | None = None
-    in_flight_files = 0
-
-    def wait_for_writer() -> None:
-        nonlocal in_flight, in_flight_files, done
-        if in_flight is not None:
-            in_flight.result()
-            done += in_flight_files
-            in_flight, in_flight_files = None, 0
 
     def flush() -> None:
-        nonlocal queued, in_flight, in_flight_files
-        batch = list(pending)
+        nonlocal queued, done
         ids = [
             chunk_id(c.metadata["source"], c.metadata["content_hash"], c.metadata["chunk_index"])
-            for c in batch
+            for c in pending
         ]
-        wait_for_writer()
-        in_flight = writer.submit(index.add, batch, ids)
-        in_flight_files = queued
-        report.chunks_added += len(batch)
+        index.add(pending, ids)
+        report.chunks_added += len(pending)
         pending.clear()
-        queued = 0
+        done, queued = done + queued, 0
 
     if on_progress:
         on_progress("ingest", 0, len(files))
-    try:
-        for path in files:
-            old = stored.get(path)
-            chunks = _prepare(path, old, report, count, chunk_tokens, overlap, max_bytes)
-            if chunks is None:
-                done += 1
-            else:
-                # Kill-safe order: the file's old chunks go before any of its new ones is written.
-                if old is not None:
-                    report.chunks_removed += index.delete_source(path)
-                changed = old is not None and old.content_hash != chunks[0].metadata["content_hash"]
-                (report.updated if changed else report.added).append(path)
-                pending.extend(chunks)
-                queued += 1
-                if len(pending) >= index.batch_size:
-                    flush()
-            if on_progress:
-                on_progress("ingest", done, len(files))
-        if pending:
-            flush()
-        wait_for_writer()
-    finally:
-        writer.shutdown(wait=True)
-    if on_progress:
-        on_progress("ingest", done, len(files))
+    for path in files:
+        old = stored.get(path)
+        chunks = _prepare(path, old, report, count, chunk_tokens, overlap, max_bytes)
+        if chunks is None:
+            done += 1
+        else:
+            # Kill-safe order: the file's old chunks go before any of its new ones is written.
+            if old is not None:
+                report.chunks_removed += index.delete_source(path)
+            changed = old is not None and old.content_hash != chunks[0].metadata["content_hash"]
+            (report.updated if changed else report.added).append(path)
+            pending.extend(chunks)
+            queued += 1
+            if len(pending) >= index.batch_size:
+                flush()
+        if on_progress:
+            on_progress("ingest", done, len(files))
+    if pending:
+        flush()
+        if on_progress:
+            on_progress("ingest", done, len(files))
     if sync:
         for source in sorted(stored):
             if any(is_within(source, root) for root in roots) and not os.path.lexists(source):
