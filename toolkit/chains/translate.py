@@ -15,6 +15,7 @@ Progress is reported as ``translate_progress`` custom events (``done``, ``total`
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -134,10 +135,11 @@ class _Translator:
         return "".join(out)
 
 
-def _only_markers(text: str) -> bool:
-    import re
+_MARKERS_AND_PUNCTUATION = re.compile(r"⟦\d+⟧|\W")
 
-    return not re.sub(r"⟦\d+⟧|\W", "", text)
+
+def _only_markers(text: str) -> bool:
+    return not _MARKERS_AND_PUNCTUATION.sub("", text)
 
 
 def translate_chain(
