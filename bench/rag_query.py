@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     from langchain_core.documents import Document
 
     from retrievers.embeddings import MiniLMEmbeddings
-    from retrievers.ingest import chunk_documents
+    from retrievers.ingestion import chunk_documents
     from retrievers.search import HybridRetriever
     from retrievers.store import DocumentIndex
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from retrievers.ingest import ingest
+from retrievers.ingestion import ingest
 from retrievers.rag import format_sources, rag_chain
 from retrievers.search import HybridRetriever
 from retrievers.store import open_index

@@ -42,9 +42,9 @@ _LAZY = {
     "delete_index": "retrievers.store",
     "list_indexes": "retrievers.store",
     "open_index": "retrievers.store",
-    "IngestReport": "retrievers.ingest",
-    "chunk_documents": "retrievers.ingest",
-    "ingest": "retrievers.ingest",
+    "IngestReport": "retrievers.ingestion",
+    "chunk_documents": "retrievers.ingestion",
+    "ingest": "retrievers.ingestion",
     "HybridRetriever": "retrievers.search",
     "RagSource": "retrievers.rag",
     "format_sources": "retrievers.rag",
@@ -56,7 +56,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from retrievers.embeddings import LlamaCppEmbeddings, MiniLMEmbeddings, get_embeddings
-    from retrievers.ingest import IngestReport, chunk_documents, ingest
+    from retrievers.ingestion import IngestReport, chunk_documents, ingest
     from retrievers.rag import RagSource, format_sources, rag_chain
     from retrievers.search import HybridRetriever
     from retrievers.store import DocumentIndex, delete_index, list_indexes, open_index

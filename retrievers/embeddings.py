@@ -178,7 +178,16 @@ class MiniLMEmbeddings(BaseModel, Embeddings):
     model_id: ClassVar[str] = MINILM_ID
     dimension: ClassVar[int] = 384
 
-    batch_size: int = Field(default=32, ge=1, le=4096, description="Texts per onnxruntime call.")
+    batch_size: int = Field(default=64, ge=1, le=4096, description="Most texts per onnxruntime call.")
+    batch_tokens: int = Field(
+        default=1024,
+        ge=1,
+        description=(
+            "Most padded tokens per onnxruntime call (texts x longest); at least one text is sent. "
+            "Small batches stay in the CPU cache: 6 chunks of ~160 tokens embed 10-20% faster "
+            "than 32 (bench/rag_ingest.py)."
+        ),
+    )
     max_length: int = Field(
         default=256,
         ge=8,
@@ -202,6 +211,14 @@ class MiniLMEmbeddings(BaseModel, Embeddings):
         """Word pieces in ``text``, without [CLS] and [SEP]."""
         return len(self._rt().tokenizer.encode(text, add_special_tokens=False).ids)
 
+    def token_starts(self, text: str) -> list[int]:
+        """Character offset where each word piece of ``text`` starts (no [CLS] / [SEP]).
+
+        Word pieces never span whitespace, so the suffix of ``text`` from a word start has
+        exactly as many tokens as there are offsets at or after it.
+        """
+        return [a for a, _ in self._rt().tokenizer.encode(text, add_special_tokens=False).offsets]
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts`` in batches; the result is in the order of ``texts``."""
         return self._embed(list(texts))
@@ -209,6 +226,20 @@ class MiniLMEmbeddings(BaseModel, Embeddings):
     def embed_query(self, text: str) -> list[float]:
         """Embed one text."""
         return self._embed([text])[0]
+
+    def _batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
+        """Consecutive runs of ``order`` (sorted by length, shortest first), each within
+        ``batch_size`` texts and ``batch_tokens`` padded tokens (its last text is the longest)."""
+        batches: list[list[int]] = []
+        for i in order:
+            if batches and (
+                len(batches[-1]) < self.batch_size
+                and (len(batches[-1]) + 1) * lengths[i] <= self.batch_tokens
+            ):
+                batches[-1].append(i)
+            else:
+                batches.append([i])
+        return batches
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -229,9 +260,8 @@ class MiniLMEmbeddings(BaseModel, Embeddings):
             ids = [x if len(x) <= self.max_length else [*x[: self.max_length - 1], rt.sep_id] for x in ids]
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = np.empty((len(ids), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            input_ids = np.full((len(rows), max(len(ids[i]) for i in rows)), rt.pad_id, dtype=np.int64)
+        for rows in self._batches(order, [len(x) for x in ids]):
+            input_ids = np.full((len(rows), len(ids[rows[-1]])), rt.pad_id, dtype=np.int64)
             mask = np.zeros_like(input_ids)
             for row, i in enumerate(rows):
                 input_ids[row, : len(ids[i])] = ids[i]

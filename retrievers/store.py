@@ -5,7 +5,7 @@ folder) or on a server (``chroma run``). The collection's metadata records the e
 model's id and dimension, so opening it with another model fails loudly
 (:class:`~toolkit.errors.EmbeddingMismatchError`) instead of returning nonsense neighbours.
 Chunk metadata (``source``, ``content_hash``, ``chunks``...) is what makes ingestion
-idempotent and kill-safe: see :mod:`retrievers.ingest`.
+idempotent and kill-safe: see :mod:`retrievers.ingestion`.
 
 chromadb and langchain-chroma are imported on first use, never at import time.
 """

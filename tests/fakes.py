@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import BaseCallbackHandler, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
@@ -111,3 +113,85 @@ class EventRecorder(BaseCallbackHandler):
 
     def on_llm_end(self, response: Any, **kwargs: Any) -> None:
         self.llm_outputs.append(response)
+
+
+class ScriptedToolModel(BaseChatModel):
+    """A tool-calling chat model that replies with the next item of ``script``.
+
+    Items are ``AIMessage`` (with or without ``tool_calls``), plain strings (answers), or
+    callables of the prompt returning either. Tool calls without an id get a fresh one, so a
+    repeated item still yields distinct calls. With ``repeat_last`` the last item answers every
+    call once the script is used up; otherwise running out raises ``AssertionError``.
+
+    ``bind_tools`` returns the model itself and records the tool names and ``tool_choice`` of
+    each binding; ``prompts`` records every prompt. Streaming yields the text word by word,
+    then the tool calls as ``tool_call_chunks``, like a real provider.
+    """
+
+    script: list[Any]
+    repeat_last: bool = False
+    prompts: list[list[BaseMessage]] = Field(default_factory=list)
+    bindings: list[tuple[list[str], Any]] = Field(default_factory=list)
+    calls: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-tools"
+
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any) -> Any:
+        names = [t.name if hasattr(t, "name") else str(t.get("name", t)) for t in tools]
+        self.bindings.append((names, tool_choice))
+        return self
+
+    def _next(self, messages: list[BaseMessage]) -> AIMessage:
+        self.prompts.append(list(messages))
+        if self.calls < len(self.script):
+            item = self.script[self.calls]
+        elif self.repeat_last and self.script:
+            item = self.script[-1]
+        else:
+            raise AssertionError(
+                f"the script has only {len(self.script)} replies; call {self.calls + 1} made"
+            )
+        self.calls += 1
+        if callable(item):
+            item = item(list(messages))
+        if isinstance(item, str):
+            return AIMessage(item)
+        calls = [
+            {**tc, "id": tc.get("id") or f"call_{self.calls}_{i}"} for i, tc in enumerate(item.tool_calls)
+        ]
+        return AIMessage(content=item.content, tool_calls=calls)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self._next(messages))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        message = self._next(messages)
+        text = message.content if isinstance(message.content, str) else ""
+        for i, word in enumerate(text.split(" ") if text else []):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=(" " if i else "") + word))
+        tool_chunks = [
+            tool_call_chunk(name=tc["name"], args=json.dumps(tc["args"]), id=tc["id"], index=i)
+            for i, tc in enumerate(message.tool_calls)
+        ]
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(content="", tool_call_chunks=tool_chunks, chunk_position="last")
+        )
+
+
+def calling(*calls: tuple[str, dict[str, Any]], text: str = "") -> AIMessage:
+    """An ``AIMessage`` calling each ``(tool name, args)``; ``ScriptedToolModel`` gives the ids."""
+    return AIMessage(content=text, tool_calls=[{"name": n, "args": a, "id": None} for n, a in calls])

@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--system", "-s", help="system prompt")
     _add_model_options(chat)
 
+    from toolkit.cli_agent import add_agent_parser
+
+    _add_model_options(add_agent_parser(sub))
+
     doctor = sub.add_parser(
         "doctor",
         help="show backend, model, context, GPU and Ollama facts",
@@ -168,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_index_command(args)
         if args.command == "chat":
             return _chat(args)
+        if args.command == "agent":
+            from toolkit.cli_agent import run_agent_command
+
+            return run_agent_command(args, _overrides(args))
         if args.command == "doctor":
             from toolkit.doctor import run_doctor
 

@@ -19,7 +19,7 @@ def run_index_command(args: argparse.Namespace) -> int:
     from retrievers.store import delete_index, list_indexes, open_index
 
     if args.command == "ingest":
-        from retrievers.ingest import ingest
+        from retrievers.ingestion import ingest
         from toolkit.progress import ProgressBar
 
         index = open_index(**_index_overrides(args))

@@ -20,7 +20,7 @@ import pytest
 from corpus import report as corpus_report
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
-from retrievers.ingest import ingest
+from retrievers.ingestion import ingest
 from retrievers.store import DocumentIndex, open_index
 from toolkit.errors import ChromaUnreachableError, EmbeddingMismatchError
 
@@ -71,7 +71,7 @@ KILLED_INGEST = textwrap.dedent(
     """
     import sys, time
     from langchain_core.embeddings import DeterministicFakeEmbedding
-    from retrievers.ingest import ingest
+    from retrievers.ingestion import ingest
     from retrievers.store import DocumentIndex
 
     slow = False

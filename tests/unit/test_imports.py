@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import pkgutil
 import subprocess
 import sys
 
@@ -47,7 +48,16 @@ EXPECTED = {
         "token_budget",
         "translate_chain",
     ],
-    "agents": [],
+    "agents": [
+        "AnswerStep",
+        "Step",
+        "TokenStep",
+        "ToolCallStep",
+        "ToolResultStep",
+        "create_assistant",
+        "create_research_agent",
+        "stream_steps",
+    ],
     "retrievers": [
         "DocumentIndex",
         "HybridRetriever",
@@ -64,7 +74,19 @@ EXPECTED = {
         "open_index",
         "rag_chain",
     ],
-    "tools": [],
+    "tools": [
+        "calculator",
+        "convert_units",
+        "current_datetime",
+        "date_calculator",
+        "default_tools",
+        "evaluate",
+        "make_document_search_tool",
+        "make_summarize_tool",
+        "make_translate_tool",
+        "make_workspace_tools",
+        "web_search",
+    ],
 }
 
 
@@ -102,3 +124,12 @@ def test_errors_module_draws_the_tree() -> None:
     for name in errors.__all__:
         assert name in errors.__doc__
         assert issubclass(getattr(errors, name), errors.ToolkitError)
+
+
+@pytest.mark.parametrize("package", sorted(EXPECTED))
+def test_no_export_is_shadowed_by_a_submodule(package: str) -> None:
+    # Importing `pkg.name` sets the attribute `pkg.name` to the module: an export with a
+    # submodule's name then stops being the function or tool it names.
+    module = importlib.import_module(package)
+    submodules = {info.name for info in pkgutil.iter_modules(module.__path__)}
+    assert not set(module.__all__) & submodules

@@ -24,10 +24,10 @@ class TestChatLlamaUnit(ChatModelUnitTests):
         params.pop("api_key")
         return params
 
-    # Declared honestly: tool calling arrives with the agents issue; text-only GGUFs.
+    # Text-only GGUFs: no image, audio or PDF input.
     @property
     def has_tool_calling(self) -> bool:
-        return False
+        return True
 
     @property
     def has_structured_output(self) -> bool:

@@ -16,7 +16,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
 from retrievers._files import matcher
-from retrievers.ingest import IngestReport, chunk_documents, chunk_id, ingest
+from retrievers.ingestion import IngestReport, chunk_documents, chunk_id, ingest
 from retrievers.loaders import register_rag_loaders
 from retrievers.store import DocumentIndex, SourceInfo, _model_id, delete_index, list_indexes, open_index
 from toolkit.documents import LOADERS, load_document

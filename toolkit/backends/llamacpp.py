@@ -13,7 +13,7 @@ import codecs
 import json
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,11 +32,22 @@ from langchain_core.messages import (
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from toolkit.backends._llama_runtime import LoadedModel, LoadKey, get_loaded_model, resolve_n_ctx
 from toolkit.backends._structured import structured_output_runnable
+from toolkit.backends.tool_calling import (
+    TEXT_FIRST_GBNF,
+    normalize_tool_choice,
+    parse_tool_calls,
+    template_supports_tools,
+    tool_call_gbnf,
+    tool_schemas,
+    tools_system_prompt,
+)
+from toolkit.backends.tool_router import default_router, tool_examples
 from toolkit.errors import ConfigurationError, ContextOverflowError, UnsupportedInputError
 from toolkit.gguf import read_gguf_info, validate_gguf_path
 from toolkit.hardware import gpu_offload_supported, physical_cores
@@ -112,6 +123,16 @@ class ChatLlama(BaseChatModel):
         description="Load only the tokenizer and template: count tokens and render prompts, no generation.",
     )
 
+    tool_router: Literal["auto", "model", "similarity"] = Field(
+        default="auto",
+        description=(
+            "Who picks the tool when tool_choice is auto: 'model' (the model, under a grammar), "
+            "'similarity' (embedding similarity to each tool's example requests, then the model "
+            "fills the arguments; for small models), 'auto' (similarity when the chat template "
+            "has no tool support, as with the embedded SmolLM2, else the model)."
+        ),
+    )
+
     _loaded: LoadedModel | None = PrivateAttr(default=None)
 
     # -- loading -----------------------------------------------------------------------
@@ -176,17 +197,36 @@ class ChatLlama(BaseChatModel):
         return template
 
     def render_prompt(
-        self, messages: Sequence[BaseMessage], *, tools: list[dict[str, Any]] | None = None
+        self,
+        messages: Sequence[BaseMessage],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: str = "auto",
     ) -> str:
         """Render messages to the model's prompt text with its chat template.
 
-        ``tools`` (OpenAI-style tool schemas) are handed to the template; tool calling
-        builds on this seam.
+        ``tools`` (OpenAI-style schemas) go to the template when it renders tools itself
+        (Llama 3.x's does: it asks for ``{"name": ..., "parameters": ...}`` calls); otherwise
+        they are listed in the system message with the same call format. Earlier tool calls
+        and results are rendered the way the template expects, or as text.
         """
         loaded = self.loaded
-        formatter = loaded.formatter(self._template(loaded))
-        extra: dict[str, Any] = {"tools": tools} if tools else {}
-        template_messages: Any = [_to_template_message(m) for m in messages]
+        template = self._template(loaded)
+        formatter = loaded.formatter(template)
+        native = template_supports_tools(template)
+        template_messages: Any = []
+        for message in messages:
+            template_messages.extend(_to_template_messages(message, native_tools=native))
+        extra: dict[str, Any] = {}
+        if tools and native:
+            extra["tools"] = tools
+        elif tools:
+            note = tools_system_prompt(tools, tool_choice)
+            if template_messages and template_messages[0]["role"] == "system":
+                first = template_messages[0]
+                template_messages[0] = {**first, "content": f"{first['content']}\n\n{note}".strip()}
+            else:
+                template_messages.insert(0, {"role": "system", "content": note})
         return formatter(messages=template_messages, **extra).prompt
 
     def tokenize_prompt(self, prompt: str) -> list[int]:
@@ -214,13 +254,17 @@ class ChatLlama(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         text_parts: list[str] = []
+        calls: list[Any] = []
         last: AIMessageChunk | None = None
         for chunk in self._stream(messages, stop=stop, **kwargs):
             text_parts.append(str(chunk.message.content))
             last = chunk.message  # type: ignore[assignment]
+            calls.extend(last.tool_calls if last is not None else [])
         meta = dict(last.response_metadata) if last is not None else {}
         usage = last.usage_metadata if last is not None else None
-        message = AIMessage(content="".join(text_parts), response_metadata=meta, usage_metadata=usage)
+        message = AIMessage(
+            content="".join(text_parts), tool_calls=calls, response_metadata=meta, usage_metadata=usage
+        )
         return ChatResult(generations=[ChatGeneration(message=message, generation_info=meta)])
 
     def _stream(
@@ -236,11 +280,30 @@ class ChatLlama(BaseChatModel):
                 "this ChatLlama was loaded with vocab_only=True: it can count tokens, not generate"
             )
         loaded = self.loaded
-        prompt = self.render_prompt(messages)
+        tools: list[dict[str, Any]] | None = params.pop("tools")
+        names = [t["function"]["name"] for t in tools or []]
+        choice = normalize_tool_choice(params.pop("tool_choice"), names) if tools else "none"
+        parallel = params.pop("parallel_tool_calls")
+        examples = params.pop("tool_examples")
+        grammar = params.pop("grammar")
+        text_first = False
+        if tools and choice == "auto" and self._router_enabled():
+            choice = self._route(messages, tools, examples)
+            if choice == "none":
+                tools = None  # a small model answers better without a tool list it will not use
+                # ...but it may copy an earlier call from the history: the answer must be text.
+                text_first = grammar is None
+        calling = choice != "none"
+        if calling and grammar is not None:
+            raise ConfigurationError("response_format and tools cannot be used in the same call")
+        prompt = self.render_prompt(messages, tools=tools, tool_choice=choice)
+        if calling:
+            grammar = _compiled_grammar(tool_call_gbnf(tools or [], choice, parallel=parallel))
+        elif text_first:
+            grammar = _compiled_grammar(TEXT_FIRST_GBNF)
         # The template's end-of-turn token is an end-of-generation token: llama.cpp reports it
         # as such, so only the caller's stop sequences are matched as text.
         stops = [s for s in dict.fromkeys(params.pop("stop")) if s]
-        grammar = params.pop("grammar")
         with loaded.lock:
             llama = loaded.llama
             tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
@@ -267,22 +330,25 @@ class ChatLlama(BaseChatModel):
             stop_text = _StopMatcher(stops)
             model = llama._model  # per-token detokenize, as llama-cpp-python does
             vocab = model.vocab
-            tokens_out = llama.generate(
-                tokens,
-                top_k=params["top_k"],
-                top_p=params["top_p"],
-                min_p=params["min_p"],
-                temp=params["temperature"],
-                repeat_penalty=params["repeat_penalty"],
-                grammar=grammar,
+            tokens_out = _generate_tokens(
+                llama, tokens, params, grammar, switch_to_text=choice == "auto" or text_first
             )
+            call_text: list[str] | None = None  # the answer is buffered once it is a tool call
             try:
                 for token in tokens_out:
                     if llama_cpp.llama_vocab_is_eog(vocab, token):
                         finish_reason = "stop"
                         break
                     generated += 1
-                    text, stopped = stop_text.feed(decoder.decode(model.detokenize([token])))
+                    piece = decoder.decode(model.detokenize([token]))
+                    if calling and generated == 1 and (choice != "auto" or piece.startswith("{")):
+                        call_text = []
+                    if call_text is not None:
+                        call_text.append(piece)
+                        t_first = t_first or time.perf_counter()
+                        text, stopped = "", False
+                    else:
+                        text, stopped = stop_text.feed(piece)
                     if text:
                         if t_first is None:
                             t_first = time.perf_counter()
@@ -298,12 +364,31 @@ class ChatLlama(BaseChatModel):
             finally:
                 # Runs under the lock even when the caller stops reading early.
                 tokens_out.close()
-            if finish_reason != "stop":
+            if call_text is not None:
+                call_text.append(decoder.decode(b"", final=True))
+            elif finish_reason != "stop":
                 tail = stop_text.flush(decoder.decode(b"", final=True))
                 if tail:
                     t_first = t_first or time.perf_counter()
                     yield ChatGenerationChunk(message=AIMessageChunk(content=tail))
             t_end = time.perf_counter()
+        if call_text is not None:
+            raw = "".join(call_text)
+            content, calls = parse_tool_calls(raw, names)
+            chunks = [
+                {
+                    "name": c["name"],
+                    "args": json.dumps(c["args"]),
+                    "id": c["id"],
+                    "index": i,
+                    "type": "tool_call_chunk",
+                }
+                for i, c in enumerate(calls)
+            ]
+            if calls and finish_reason == "stop":
+                finish_reason = "tool_calls"
+            # A call cut short by max_tokens is not valid JSON: it comes back as text.
+            yield ChatGenerationChunk(message=AIMessageChunk(content=content, tool_call_chunks=chunks))  # type: ignore[arg-type]
         if finish_reason == "length" and max_tokens == room:
             finish_reason = "context_window"
         t_first = t_first or t_end
@@ -344,6 +429,10 @@ class ChatLlama(BaseChatModel):
             "max_tokens",
             "seed",
             "response_format",
+            "tools",
+            "tool_choice",
+            "parallel_tool_calls",
+            "tool_examples",
         }
         unknown = set(kwargs) - allowed
         if unknown:
@@ -361,7 +450,59 @@ class ChatLlama(BaseChatModel):
             "seed": seed if seed is not None else random.randrange(2**31),
             "stop": [*(self.stop or []), *(stop or [])],
             "grammar": _grammar_for(kwargs.get("response_format")),
+            "tools": kwargs.get("tools") or None,
+            "tool_choice": kwargs.get("tool_choice"),
+            "parallel_tool_calls": bool(kwargs.get("parallel_tool_calls")),
+            "tool_examples": kwargs.get("tool_examples") or {},
         }
+
+    # -- tool calling ----------------------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Offer tools to the model; calls come back as ``AIMessage.tool_calls``.
+
+        A llama.cpp grammar makes every call valid JSON matching one tool's schema.
+
+        Args:
+            tools: LangChain tools, pydantic models, functions or OpenAI-style schemas.
+            tool_choice: ``"auto"`` (default: the model answers in text or calls tools),
+                ``"required"`` / ``"any"`` (it must call a tool), a tool name (it must call
+                that tool), or ``"none"`` (text only, tools still described).
+            parallel_tool_calls: Allow up to 4 calls in one answer (default: one call per
+                answer, which small models handle better; an agent loops for more).
+            kwargs: Other generation options bound with the tools.
+        """
+        schemas = tool_schemas(tools)
+        names = [s["function"]["name"] for s in schemas]
+        choice = normalize_tool_choice(tool_choice, names)  # fail at bind time, not at invoke
+        return self.bind(
+            tools=schemas,
+            tool_choice=choice,
+            parallel_tool_calls=parallel_tool_calls,
+            tool_examples=tool_examples(tools),
+            **kwargs,
+        )
+
+    def _route(
+        self, messages: Sequence[BaseMessage], tools: list[dict[str, Any]], examples: dict[str, list[str]]
+    ) -> str:
+        """The tool_choice for an ``auto`` turn under the similarity router."""
+        last = messages[-1] if messages else None
+        if not isinstance(last, HumanMessage):
+            return "none"  # after a tool result: answer from it
+        return default_router().choose(_text_content(last), tools, examples) or "none"
+
+    def _router_enabled(self) -> bool:
+        if self.tool_router == "auto":
+            return not template_supports_tools(self._template(self.loaded))
+        return self.tool_router == "similarity"
 
     # -- structured output ---------------------------------------------------------------
 
@@ -445,6 +586,50 @@ def _grammar_for(response_format: dict[str, Any] | None) -> Any:
     return grammar
 
 
+def _compiled_grammar(gbnf: str) -> Any:
+    from llama_cpp import LlamaGrammar
+
+    grammar = _GRAMMARS.get(gbnf)
+    if grammar is None:
+        grammar = _GRAMMARS[gbnf] = LlamaGrammar.from_string(gbnf, verbose=False)
+    return grammar
+
+
+def _generate_tokens(
+    llama: Any, tokens: list[int], params: dict[str, Any], grammar: Any, *, switch_to_text: bool
+) -> Generator[int, None, None]:
+    """``llama.generate``; with ``switch_to_text``, the grammar (tool calls or text) only
+    decides the first token: an answer that does not open a call continues unconstrained,
+    as fast as plain chat (llama-cpp-python applies a grammar to the whole vocabulary)."""
+
+    def run(prompt: list[int], constraint: Any) -> Any:
+        return llama.generate(
+            prompt,
+            top_k=params["top_k"],
+            top_p=params["top_p"],
+            min_p=params["min_p"],
+            temp=params["temperature"],
+            repeat_penalty=params["repeat_penalty"],
+            grammar=constraint,
+        )
+
+    gen = run(tokens, grammar)
+    try:
+        if not (switch_to_text and grammar is not None):
+            yield from gen
+            return
+        first = next(gen, None)
+        if first is None:
+            return
+        yield first
+        if not llama.detokenize([first]).startswith(b"{"):
+            gen.close()
+            gen = run([*tokens, first], None)  # the prompt's KV cache is reused
+        yield from gen
+    finally:
+        gen.close()
+
+
 def _common_prefix(llama: Any, tokens: list[int]) -> int:
     n = 0
     for a, b in zip(
@@ -456,7 +641,9 @@ def _common_prefix(llama: Any, tokens: list[int]) -> int:
     return n
 
 
-def _to_template_message(message: BaseMessage) -> dict[str, Any]:
+def _to_template_messages(message: BaseMessage, *, native_tools: bool) -> list[dict[str, Any]]:
+    """One message for the chat template; a template without tool support gets tool calls
+    as JSON text and tool results as user messages, the form its model can read."""
     if isinstance(message, ChatMessage):
         role = message.role
     else:
@@ -465,10 +652,30 @@ def _to_template_message(message: BaseMessage) -> dict[str, Any]:
             raise UnsupportedInputError(
                 f"message type {type(message).__name__} is not supported by ChatLlama"
             )
-    out: dict[str, Any] = {"role": role, "content": _text_content(message)}
+    content = _text_content(message)
+    if isinstance(message, AIMessage) and message.tool_calls:
+        calls = [{"name": c["name"], "parameters": c["args"]} for c in message.tool_calls]
+        if not native_tools:
+            text = "\n".join(json.dumps(c, ensure_ascii=False) for c in calls)
+            return [{"role": "assistant", "content": f"{content}\n{text}".strip()}]
+        # Llama 3.x templates take one call per assistant message.
+        out: list[dict[str, Any]] = [{"role": "assistant", "content": content}] if content.strip() else []
+        for call, tool_call in zip(calls, message.tool_calls, strict=True):
+            function = {"name": call["name"], "arguments": call["parameters"]}
+            out.append(
+                {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [{"type": "function", "id": tool_call.get("id"), "function": function}],
+                }
+            )
+        return out
     if isinstance(message, ToolMessage):
-        out["tool_call_id"] = message.tool_call_id
-    return out
+        if not native_tools:
+            name = message.name or "the tool"
+            return [{"role": "user", "content": f"Result of {name}: {content}"}]
+        return [{"role": "tool", "content": content, "tool_call_id": message.tool_call_id}]
+    return [{"role": role, "content": content}]
 
 
 def _text_content(message: BaseMessage) -> str:
@@ -481,6 +688,8 @@ def _text_content(message: BaseMessage) -> str:
             parts.append(block)
         elif block.get("type") == "text":
             parts.append(str(block.get("text", "")))
+        elif block.get("type") in ("tool_use", "tool_call", "tool_call_chunk"):
+            continue  # the same calls are in AIMessage.tool_calls, rendered from there
         elif block.get("type") in ("image", "image_url", "audio", "file", "video"):
             raise UnsupportedInputError(
                 f"ChatLlama serves text-only GGUF models and got a {block['type']} block - use "

@@ -2,24 +2,48 @@
 
 The context size is always sent (``num_ctx``): Ollama's own default is small and it
 truncates longer prompts without saying so.
+
+Tool calling: a model whose ``/api/show`` capabilities include ``tools`` gets Ollama's native
+``tools``; any other model gets the tools in its system message (Ollama would refuse
+``tools`` with HTTP 400) and its answer is read back as calls. Either way a call that comes
+back as text (``{"name": ..., "parameters": ...}``, ``<|python_tag|>``, ``[fn(a=1)]``) becomes
+a proper ``tool_call``; a text answer stays text.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Sequence
+import json
+import re
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import LangSmithParams
-from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from langchain_core.language_models import LangSmithParams, LanguageModelInput
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_ollama import ChatOllama
 from pydantic import Field
 
 from toolkit.backends._llama_runtime import resolve_n_ctx
+from toolkit.backends.tool_calling import (
+    normalize_tool_choice,
+    parse_tool_calls,
+    tools_system_prompt,
+)
 from toolkit.errors import (
     BackendUnavailableError,
     ModelNotPulledError,
@@ -109,8 +133,196 @@ def _has_images(messages: Sequence[BaseMessage]) -> bool:
     return False
 
 
+# --------------------------------------------------------------------------- tool calling
+
+# (host, model) -> whether the model takes Ollama's native ``tools``. A pulled model's
+# capabilities do not change, so /api/show is asked once per process.
+_TOOL_SUPPORT: dict[tuple[str, str], bool] = {}
+
+_PYTHON_TAG = "<|python_tag|>"
+_FENCE = re.compile(r"^```[A-Za-z]*\s*")
+
+
+def _show_supports_tools(show: Mapping[str, Any]) -> bool:
+    """Whether an /api/show answer says the model takes native tools."""
+    capabilities = show.get("capabilities")
+    if isinstance(capabilities, list):
+        return "tools" in capabilities
+    # Servers older than the capabilities field decided by the template: does it render .Tools?
+    return ".Tools" in str(show.get("template") or "")
+
+
+def _pop_tools(kwargs: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """A call's tool schemas and normalized tool_choice, taken out of ``kwargs``.
+
+    ``tool_choice`` must not reach Ollama's client, which has no such parameter.
+    """
+    tools = kwargs.pop("tools", None) or []
+    choice = kwargs.pop("tool_choice", None)
+    if not tools:
+        return [], "none"
+    schemas = [convert_to_openai_tool(t) for t in tools]
+    return schemas, normalize_tool_choice(choice, [s["function"]["name"] for s in schemas])
+
+
+def _with_tools(
+    messages: Sequence[BaseMessage],
+    kwargs: dict[str, Any],
+    schemas: list[dict[str, Any]],
+    choice: str,
+    native: bool,
+) -> tuple[list[BaseMessage], tuple[str, ...]]:
+    """The messages to send (``kwargs["tools"]`` set when native), and the tool names whose
+    calls may come back as text (none when no tools are offered)."""
+    out = list(messages) if native else _tools_as_text(messages)
+    if not schemas or choice == "none":
+        return out, ()
+    if native:
+        kwargs["tools"] = schemas
+        if choice != "auto":  # Ollama has no tool_choice: ask in words.
+            out = _with_system_note(out, _call_instruction(choice))
+    else:
+        out = _with_system_note(out, tools_system_prompt(schemas, choice))
+    return out, tuple(s["function"]["name"] for s in schemas)
+
+
+def _call_instruction(choice: str) -> str:
+    return "Answer by calling one of the tools." if choice == "required" else f"Answer by calling {choice}."
+
+
+def _with_system_note(messages: Sequence[BaseMessage], note: str) -> list[BaseMessage]:
+    """``note`` appended to the leading system message, or sent as one."""
+    if messages and isinstance(messages[0], SystemMessage):
+        first = messages[0]
+        merged = f"{first.text}\n\n{note}".strip()
+        return [first.model_copy(update={"content": merged}), *messages[1:]]
+    return [SystemMessage(note), *messages]
+
+
+def _tool_names_by_id(messages: Sequence[BaseMessage]) -> dict[str, str]:
+    calls = (c for m in messages if isinstance(m, AIMessage) for c in m.tool_calls)
+    return {c["id"]: c["name"] for c in calls if c["id"]}
+
+
+def _tools_as_text(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """History for a model without tool support: earlier calls as the JSON it is asked to
+    write, results as user turns (its template has no place for a ``tool`` role)."""
+    names = _tool_names_by_id(messages)
+    out: list[BaseMessage] = []
+    for m in messages:
+        if isinstance(m, AIMessage) and m.tool_calls:
+            calls = "\n".join(
+                json.dumps({"name": c["name"], "parameters": c["args"]}, ensure_ascii=False)
+                for c in m.tool_calls
+            )
+            out.append(AIMessage(content=f"{m.text}\n{calls}".strip()))
+        elif isinstance(m, ToolMessage):
+            name = m.name or names.get(m.tool_call_id, "the tool")
+            out.append(HumanMessage(content=f"Result of {name}: {m.text}"))
+        else:
+            out.append(m)
+    return out
+
+
+def _calls_from_text(result: ChatResult, names: Collection[str]) -> ChatResult:
+    """``result`` with an answer written as tool calls turned into ``tool_calls``.
+
+    An answer that already has native calls, or that is not made only of calls to the
+    offered tools, is left as it is.
+    """
+    generation = result.generations[0]
+    message = generation.message
+    if not names or not isinstance(message, AIMessage) or message.tool_calls:
+        return result
+    if not isinstance(message.content, str):
+        return result
+    content, calls = parse_tool_calls(message.content, names)
+    if not calls:
+        return result
+    fixed = message.model_copy(update={"content": content, "tool_calls": calls})
+    return ChatResult(
+        generations=[ChatGeneration(message=fixed, generation_info=generation.generation_info)],
+        llm_output=result.llm_output,
+    )
+
+
+def _starts_like_call(text: str, names: Collection[str]) -> bool | None:
+    """Whether streamed text begins as :func:`parse_tool_calls` would read a call: ``True``,
+    ``False``, or ``None`` while too short to tell."""
+    head = text.lstrip()
+    # A fence or a list may hold calls: decide on what follows ("[1] says..." is text).
+    rest = _FENCE.sub("", head, count=1) if head.startswith("```") else head[1:].lstrip()
+    if head.startswith(("```", "[")):
+        return _starts_like_call(rest, names) if rest else None
+    starts = (_PYTHON_TAG, "{", *(f"{n}(" for n in names))
+    if any(head.startswith(s) for s in starts):
+        return True
+    if not head or any(s.startswith(head) for s in (*starts, "```", "[")):
+        return None
+    return False
+
+
+class _CallSniffer:
+    """Passes streamed text through as it comes, except text that starts like a tool call:
+    that is held, and at the end becomes tool_call_chunks if it reads as calls to the
+    offered tools, else it is let go as the text it was."""
+
+    def __init__(self, names: Collection[str]) -> None:
+        self.names = names
+        self.calling: bool | None = None if names else False  # False: text, streams through
+        self.held: list[ChatGenerationChunk] = []
+        self.text = ""
+
+    def feed(self, chunk: ChatGenerationChunk) -> list[ChatGenerationChunk]:
+        if self.calling is False:
+            return [chunk]
+        self.held.append(chunk)
+        if isinstance(chunk.message, AIMessageChunk) and chunk.message.tool_call_chunks:
+            return self._release()  # native calls: the held text is the model's words
+        if isinstance(chunk.message.content, str):
+            self.text += chunk.message.content
+        if self.calling is None:
+            self.calling = _starts_like_call(self.text, self.names)
+            if self.calling is False:
+                return self._release()
+        return []
+
+    def finish(self) -> list[ChatGenerationChunk]:
+        if not self.held:
+            return []
+        content, calls = parse_tool_calls(self.text, self.names)
+        if not calls:
+            return self._release()
+        pieces = [
+            tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+            for i, c in enumerate(calls)
+        ]
+        out = [ChatGenerationChunk(message=AIMessageChunk(content=content, tool_call_chunks=pieces))]
+        # What the held chunks carried besides text (usage, done_reason) still goes out.
+        for held in self.held:
+            message = held.message
+            if held.generation_info or getattr(message, "usage_metadata", None) or message.additional_kwargs:
+                out.append(
+                    ChatGenerationChunk(
+                        message=message.model_copy(update={"content": ""}),
+                        generation_info=held.generation_info,
+                    )
+                )
+        self.held = []
+        return out
+
+    def _release(self) -> list[ChatGenerationChunk]:
+        self.calling = False
+        held, self.held = self.held, []
+        return held
+
+
+# --------------------------------------------------------------------------- chat model
+
+
 class ToolkitChatOllama(ChatOllama):
-    """``ChatOllama`` whose errors say what to do, and which refuses images for text-only models."""
+    """``ChatOllama`` whose errors say what to do, which refuses images for text-only models,
+    and which calls tools on any model (natively when it has the ``tools`` capability)."""
 
     capabilities: list[str] | None = Field(
         default=None, description="Capabilities from /api/show (e.g. completion, vision, tools)."
@@ -141,6 +353,73 @@ class ToolkitChatOllama(ChatOllama):
                 "such as `llama3.2-vision` (ollama pull llama3.2-vision)"
             )
 
+    # -- tools
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Offer tools to the model; its calls come back as ``AIMessage.tool_calls``.
+
+        A model with Ollama's ``tools`` capability gets them natively; any other model gets
+        them listed in its system message and its answer is read back as calls. A call the
+        model writes as text instead of a native call is read back too.
+
+        Args:
+            tools: LangChain tools, pydantic models, functions or OpenAI-style schemas.
+            tool_choice: ``"auto"`` (default: text or calls), ``"required"`` / ``"any"`` (call
+                a tool), a tool name (call that tool), or ``"none"`` (no tools are sent).
+                Ollama has no such option, so ``required`` and a name add a one-line request
+                to the system message; a model may still answer in text, and that answer
+                comes back as it is (no retry).
+            kwargs: Other options bound with the tools.
+
+        Raises:
+            ConfigurationError: ``tool_choice`` is neither a mode nor a bound tool's name.
+        """
+        # Not tool_calling.tool_schemas: it refuses two tools of one name, which LangChain's
+        # standard suite binds (a pydantic model and its JSON schema) and Ollama accepts.
+        schemas = [convert_to_openai_tool(t) for t in tools]
+        choice = normalize_tool_choice(tool_choice, [s["function"]["name"] for s in schemas])
+        return self.bind(tools=schemas, tool_choice=choice, **kwargs)
+
+    def _known_tool_support(self, model: str) -> bool | None:
+        if model == self.model and self.capabilities is not None:
+            return "tools" in self.capabilities
+        return _TOOL_SUPPORT.get((self._host, model))
+
+    def _supports_tools(self, model: str) -> bool:
+        known = self._known_tool_support(model)
+        if known is None:
+            # Raw JSON for the reason show_ollama_model gives; this client has the call's host.
+            show = self._client._request_raw("POST", "/api/show", json={"model": model}).json()
+            known = _TOOL_SUPPORT[(self._host, model)] = _show_supports_tools(show)
+        return known
+
+    async def _asupports_tools(self, model: str) -> bool:
+        known = self._known_tool_support(model)
+        if known is None:
+            response = await self._async_client._request_raw("POST", "/api/show", json={"model": model})
+            known = _TOOL_SUPPORT[(self._host, model)] = _show_supports_tools(response.json())
+        return known
+
+    def _convert_messages_to_ollama_messages(self, messages: list[BaseMessage]) -> Sequence[Any]:
+        # A tool result names its tool (Ollama's `tool_name`): templates that show results
+        # by tool need it, and langchain-ollama's `tool_call_id` is dropped by the client.
+        converted = list(super()._convert_messages_to_ollama_messages(messages))
+        names = _tool_names_by_id(messages)
+        for message, sent in zip(messages, converted, strict=True):
+            if isinstance(message, ToolMessage) and isinstance(sent, dict):
+                name = message.name or names.get(message.tool_call_id)
+                if name:
+                    sent["tool_name"] = name
+        return converted
+
+    # -- calls
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -149,8 +428,13 @@ class ToolkitChatOllama(ChatOllama):
         **kwargs: Any,
     ) -> ChatResult:
         self._check_input(messages, kwargs)
-        with _translated(self._host, self._model_for(kwargs)):
-            return super()._generate(messages, stop, run_manager, **kwargs)
+        model = self._model_for(kwargs)
+        with _translated(self._host, model):
+            schemas, choice = _pop_tools(kwargs)
+            native = not schemas or self._supports_tools(model)
+            messages, names = _with_tools(messages, kwargs, schemas, choice, native)
+            result = super()._generate(messages, stop, run_manager, **kwargs)
+        return _calls_from_text(result, names)
 
     def _stream(
         self,
@@ -160,8 +444,22 @@ class ToolkitChatOllama(ChatOllama):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         self._check_input(messages, kwargs)
-        with _translated(self._host, self._model_for(kwargs)):
-            yield from super()._stream(messages, stop, run_manager, **kwargs)
+        model = self._model_for(kwargs)
+        with _translated(self._host, model):
+            schemas, choice = _pop_tools(kwargs)
+            native = not schemas or self._supports_tools(model)
+            messages, names = _with_tools(messages, kwargs, schemas, choice, native)
+            sniffer = _CallSniffer(names)
+            # Callbacks see the chunks the caller gets, not text that turns into a call.
+            for chunk in super()._stream(messages, stop, None, **kwargs):
+                for out in sniffer.feed(chunk):
+                    if run_manager:
+                        run_manager.on_llm_new_token(out.text, chunk=out)
+                    yield out
+            for out in sniffer.finish():
+                if run_manager:
+                    run_manager.on_llm_new_token(out.text, chunk=out)
+                yield out
 
     async def _agenerate(
         self,
@@ -171,8 +469,13 @@ class ToolkitChatOllama(ChatOllama):
         **kwargs: Any,
     ) -> ChatResult:
         self._check_input(messages, kwargs)
-        with _translated(self._host, self._model_for(kwargs)):
-            return await super()._agenerate(messages, stop, run_manager, **kwargs)
+        model = self._model_for(kwargs)
+        with _translated(self._host, model):
+            schemas, choice = _pop_tools(kwargs)
+            native = not schemas or await self._asupports_tools(model)
+            messages, names = _with_tools(messages, kwargs, schemas, choice, native)
+            result = await super()._agenerate(messages, stop, run_manager, **kwargs)
+        return _calls_from_text(result, names)
 
     async def _astream(
         self,
@@ -182,9 +485,21 @@ class ToolkitChatOllama(ChatOllama):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         self._check_input(messages, kwargs)
-        with _translated(self._host, self._model_for(kwargs)):
-            async for chunk in super()._astream(messages, stop, run_manager, **kwargs):
-                yield chunk
+        model = self._model_for(kwargs)
+        with _translated(self._host, model):
+            schemas, choice = _pop_tools(kwargs)
+            native = not schemas or await self._asupports_tools(model)
+            messages, names = _with_tools(messages, kwargs, schemas, choice, native)
+            sniffer = _CallSniffer(names)
+            async for chunk in super()._astream(messages, stop, None, **kwargs):
+                for out in sniffer.feed(chunk):
+                    if run_manager:
+                        await run_manager.on_llm_new_token(out.text, chunk=out)
+                    yield out
+            for out in sniffer.finish():
+                if run_manager:
+                    await run_manager.on_llm_new_token(out.text, chunk=out)
+                yield out
 
 
 def ollama_context_size(
@@ -222,6 +537,7 @@ def build_chat_ollama(
     if check:
         show = show_ollama_model(host, model, timeout=min(timeout, 30.0))
         capabilities = list(show.get("capabilities") or []) or None
+        _TOOL_SUPPORT[(host, model)] = _show_supports_tools(show)
         num_ctx = ollama_context_size(show, n_ctx, kv_cache_budget_mb, model)
     options: dict[str, Any] = {}
     if n_gpu_layers is not None and n_gpu_layers >= 0:

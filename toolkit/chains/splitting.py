@@ -9,12 +9,16 @@ are packed close to the budget and end at a heading once three quarters full.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Chunk", "split_to_budget"]
+__all__ = ["Chunk", "span_counter", "split_to_budget"]
+
+_WHITESPACE = frozenset(" \t\n\r")
 
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)", re.MULTILINE)
@@ -41,6 +45,41 @@ class Chunk:
     end: int
     tokens: int
     section: str = ""
+
+
+def _is_space(ch: str) -> bool:
+    # The whitespace of BERT-style normalisers: other Python "spaces" (\x1c, \x0b, ...) are
+    # control characters there, deleted, so a word piece can span them.
+    return ch in _WHITESPACE or unicodedata.category(ch) == "Zs"
+
+
+def span_counter(
+    text: str, count: Callable[[str], int], offsets: Sequence[int] | None = None
+) -> Callable[[int, int], int]:
+    """A counter of ``text[a:b]``'s tokens.
+
+    Args:
+        text: The text the spans are taken from.
+        count: Token counter of any text.
+        offsets: Start offsets of the tokens of ``text``, sorted, from a tokenizer whose tokens
+            never span whitespace and do not depend on their neighbours across it (WordPiece,
+            as in BERT and MiniLM; not byte-level BPE, where a leading space changes tokens).
+            A span that starts and ends at whitespace is then counted from them; other spans
+            (and all spans without ``offsets``) are counted with ``count``.
+    """
+    if offsets is None:
+        return lambda a, b: count(text[a:b])
+    n = len(text)
+
+    def at_space(i: int) -> bool:
+        return i in (0, n) or _is_space(text[i - 1]) or _is_space(text[i])
+
+    def span(a: int, b: int) -> int:
+        if at_space(a) and at_space(b):
+            return bisect.bisect_left(offsets, b) - bisect.bisect_left(offsets, a)
+        return count(text[a:b])
+
+    return span
 
 
 def _cuts(text: str, start: int, end: int, pattern: re.Pattern[str]) -> list[int]:
@@ -82,10 +121,10 @@ _LEVELS: list[Callable[[str, int, int], list[int]]] = [
 
 
 def _pieces(
-    text: str, start: int, end: int, budget: int, count: Callable[[str], int], level: int
+    text: str, start: int, end: int, budget: int, count: Callable[[int, int], int], level: int
 ) -> list[tuple[int, int, int]]:
     """Split text[start:end] into (start, end, tokens) pieces each within ``budget``."""
-    tokens = count(text[start:end])
+    tokens = count(start, end)
     if tokens <= budget:
         return [(start, end, tokens)]
     if level >= len(_LEVELS):
@@ -101,7 +140,7 @@ def _pieces(
 
 
 def _hard_split(
-    text: str, start: int, end: int, budget: int, count: Callable[[str], int]
+    text: str, start: int, end: int, budget: int, count: Callable[[int, int], int]
 ) -> list[tuple[int, int, int]]:
     """A run with no whitespace longer than the budget (a URL, base64): cut by characters."""
     out = []
@@ -109,16 +148,18 @@ def _hard_split(
         lo, hi = start + 1, end
         while lo < hi:  # longest prefix within budget
             mid = (lo + hi + 1) // 2
-            if count(text[start:mid]) <= budget:
+            if count(start, mid) <= budget:
                 lo = mid
             else:
                 hi = mid - 1
-        out.append((start, lo, count(text[start:lo])))
+        out.append((start, lo, count(start, lo)))
         start = lo
     return out
 
 
-def split_to_budget(text: str, budget: int, count: Callable[[str], int]) -> list[Chunk]:
+def split_to_budget(
+    text: str, budget: int, count: Callable[[str], int], *, offsets: Sequence[int] | None = None
+) -> list[Chunk]:
     """Split ``text`` into consecutive chunks of at most ``budget`` tokens each.
 
     Structure boundaries are preferred (see the module docstring); pieces are then packed
@@ -128,6 +169,8 @@ def split_to_budget(text: str, budget: int, count: Callable[[str], int]) -> list
         text: The text to split.
         budget: Most tokens per chunk (counted on the chunk's exact text).
         count: Token counter.
+        offsets: Start offsets of the tokens of ``text``, to count most spans without
+            tokenizing them again; only for tokenizers that qualify (see :func:`span_counter`).
 
     Raises:
         ValueError: ``budget`` is smaller than 1.
@@ -136,7 +179,8 @@ def split_to_budget(text: str, budget: int, count: Callable[[str], int]) -> list
         raise ValueError(f"budget must be at least 1 token, got {budget}")
     if not text:
         return []
-    pieces = _pieces(text, 0, len(text), budget, count, 0)
+    span = span_counter(text, count, offsets)
+    pieces = _pieces(text, 0, len(text), budget, span, 0)
     starts_section = {m.start() for m in _HEADING.finditer(text)}
     groups: list[list[tuple[int, int, int]]] = []
     for piece in pieces:
@@ -153,7 +197,7 @@ def split_to_budget(text: str, budget: int, count: Callable[[str], int]) -> list
     spans: list[tuple[int, int, int]] = []
     for group in groups:
         a, b = group[0][0], group[-1][1]
-        n = count(text[a:b]) if len(group) > 1 else group[0][2]
+        n = span(a, b) if len(group) > 1 else group[0][2]
         # Tokens of a join can differ from the sum at the seams: confirm, else keep apart.
         spans.extend([(a, b, n)] if n <= budget else group)
     headings = [(m.start(), m.group(1).strip()) for m in _HEADING.finditer(text)]

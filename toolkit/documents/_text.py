@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import unicodedata
+import re
 from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
@@ -21,7 +21,8 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+# Unicode category Cc (C0, DEL, C1) except \t \n \v \f \r and ESC (ANSI colours in logs).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f]")
 _MAX_CONTROL_SHARE = 0.05
 
 
@@ -47,7 +48,7 @@ def _looks_binary(text: str) -> bool:
     sample = text[:65536]
     if "\x00" in sample:
         return True
-    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS)
+    controls = len(_CONTROLS.findall(sample))
     return controls > _MAX_CONTROL_SHARE * max(len(sample), 1)
 
 

@@ -27,7 +27,7 @@ from langchain_core.embeddings import Embeddings
 from retrievers._files import SKIPPED_DIRS, find_files, is_within
 from retrievers.loaders import register_rag_loaders
 from retrievers.store import DocumentIndex, SourceInfo
-from toolkit.chains.splitting import split_to_budget
+from toolkit.chains.splitting import Chunk, span_counter, split_to_budget
 from toolkit.documents import DEFAULT_MAX_BYTES, load_bytes
 from toolkit.documents._text import _size
 from toolkit.errors import ConfigurationError, DocumentError, EmptyDocumentError
@@ -93,21 +93,35 @@ def _flat(metadata: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool))}
 
 
-def _tail(prev: str, nxt: str, overlap: int, limit: int, count: Callable[[str], int]) -> str:
+def _tail(
+    text: str,
+    prev: Chunk,
+    nxt: Chunk,
+    overlap: int,
+    limit: int,
+    span: Callable[[int, int], int],
+    count: Callable[[str], int],
+) -> str:
     """The longest suffix of ``prev`` starting at a word with at most ``overlap`` tokens that
-    still lets ``suffix + nxt`` fit ``limit`` tokens ("" if none does)."""
-    starts = [0, *(m.start() for m in _WORD_START.finditer(prev))]
+    still lets ``suffix + nxt`` fit ``limit`` tokens ("" if none does); both are slices of
+    ``text``, and ``span`` counts the tokens of ``text[a:b]``."""
+
+    def joined(start: int) -> int:
+        if prev.end == nxt.start:
+            return span(start, nxt.end)
+        return count(text[start : prev.end] + nxt.text)  # a blank piece between them was dropped
+
+    starts = [prev.start, *(prev.start + m.start() for m in _WORD_START.finditer(prev.text))]
     lo, hi = 0, len(starts)
     while lo < hi:  # first word start whose suffix fits the overlap (suffixes shrink to the right)
         mid = (lo + hi) // 2
-        if count(prev[starts[mid] :]) <= overlap:
+        if span(starts[mid], prev.end) <= overlap:
             hi = mid
         else:
             lo = mid + 1
     for start in starts[lo : lo + 8]:  # seams can add a token: try a few shorter tails
-        tail = prev[start:]
-        if tail.strip() and count(tail + nxt) <= limit:
-            return tail
+        if text[start : prev.end].strip() and joined(start) <= limit:
+            return text[start : prev.end]
     return ""
 
 
@@ -117,6 +131,7 @@ def chunk_documents(
     count_tokens: Callable[[str], int],
     chunk_tokens: int = 200,
     overlap: int = 32,
+    token_starts: Callable[[str], list[int]] | None = None,
 ) -> list[Document]:
     """Split documents into overlapping chunks of at most ``chunk_tokens`` tokens.
 
@@ -130,6 +145,9 @@ def chunk_documents(
         count_tokens: Token counter of the embedding model.
         chunk_tokens: Most tokens per chunk, overlap included.
         overlap: Tokens repeated from the previous chunk.
+        token_starts: Start offsets of the tokens of a text, from the same tokenizer, if it
+            qualifies (see :func:`~toolkit.chains.splitting.span_counter`): each document is
+            then tokenized once instead of once per candidate span. Chunks are the same.
 
     Returns:
         Chunks with the documents' scalar metadata plus ``section`` (Markdown heading, "" for
@@ -148,11 +166,15 @@ def chunk_documents(
     for doc in docs:
         base = _flat(doc.metadata)
         code = base.get("file_type") == "code"  # `# comment` lines are not headings
-        prev = ""
-        for piece in split_to_budget(doc.page_content, chunk_tokens - overlap, count_tokens):
-            if not piece.text.strip():
-                continue
-            prefix = _tail(prev, piece.text, overlap, chunk_tokens, count_tokens) if prev and overlap else ""
+        offsets = token_starts(doc.page_content) if token_starts is not None else None
+        pieces = split_to_budget(doc.page_content, chunk_tokens - overlap, count_tokens, offsets=offsets)
+        pieces = [p for p in pieces if p.text.strip()]
+        span = span_counter(doc.page_content, count_tokens, offsets)
+        for i, piece in enumerate(pieces):
+            prev = pieces[i - 1] if i else None
+            prefix = ""
+            if prev is not None and overlap:
+                prefix = _tail(doc.page_content, prev, piece, overlap, chunk_tokens, span, count_tokens)
             text = prefix + piece.text
             meta = {
                 **base,
@@ -162,7 +184,6 @@ def chunk_documents(
                 "chunk_hash": hashlib.sha256(text.encode()).hexdigest(),
             }
             out.append(Document(page_content=text, metadata=meta))
-            prev = piece.text
     totals: dict[str, int] = {}
     for chunk in out:
         source = str(chunk.metadata.get("source", ""))
@@ -206,6 +227,7 @@ def _prepare(
     old: SourceInfo | None,
     report: IngestReport,
     count: Callable[[str], int],
+    starts: Callable[[str], list[int]] | None,
     chunk_tokens: int,
     overlap: int,
     max_bytes: int,
@@ -220,7 +242,9 @@ def _prepare(
         docs = load_bytes(data, name=path)
         for doc in docs:
             doc.metadata.update(source=path, content_hash=content_hash)
-        chunks = chunk_documents(docs, count_tokens=count, chunk_tokens=chunk_tokens, overlap=overlap)
+        chunks = chunk_documents(
+            docs, count_tokens=count, chunk_tokens=chunk_tokens, overlap=overlap, token_starts=starts
+        )
         if not chunks:
             raise EmptyDocumentError(f"{path} has no text to index", source=path)
         return chunks
@@ -277,6 +301,11 @@ def ingest(
     report = IngestReport()
     files, roots = find_files(paths, include, exclude, report.failed)
     count = token_counter(index.embeddings)
+    starts = (
+        getattr(index.embeddings, "token_starts", None)
+        if callable(getattr(index.embeddings, "count_tokens", None))
+        else None
+    )
     stored = index.sources()
     pending: list[Document] = []  # chunks of several small files share a write batch
     queued = done = 0
@@ -296,7 +325,7 @@ def ingest(
         on_progress("ingest", 0, len(files))
     for path in files:
         old = stored.get(path)
-        chunks = _prepare(path, old, report, count, chunk_tokens, overlap, max_bytes)
+        chunks = _prepare(path, old, report, count, starts, chunk_tokens, overlap, max_bytes)
         if chunks is None:
             done += 1
         else:

@@ -1,0 +1,219 @@
+"""Tool calling on a local model: validity, choice of tool, arguments, spurious calls, speed.
+
+One run over the held set in ``tests/tool_prompts.py`` (31 tool-use prompts with the expected
+tool and arguments, 10 small-talk prompts), with the toolkit's default tools (calculator,
+clock, dates, units, document search over a 5-file index, workspace files), greedy decoding,
+``tool_choice="auto"``. Each tool chooser is measured on its own:
+
+  model       the model picks under the grammar (a schema-valid call, or text)
+  similarity  the request is matched to the tools' example requests by MiniLM embeddings;
+              the chosen tool is then called under the grammar, the model filling arguments
+
+Printed per chooser: format-valid rate (a text answer or a schema-valid call; target 100%),
+tool-selection accuracy (tool prompts), argument accuracy (of correctly chosen calls: running
+the tool with the model's arguments gives what the expected arguments give; for document
+search, the query names the subject), spurious-call rate (small talk answered with a call).
+Speed: decode tokens/s of forced calls under the tool grammar ÷ plain decoding of the same
+prompts (target >= 0.8), and of auto-mode text answers ÷ plain, in alternating order.
+
+    python bench/tool_calls.py                                   # embedded SmolLM2-135M
+    python bench/tool_calls.py --model Llama-3.2-3B-Instruct-Q4_K_M.gguf
+    python bench/tool_calls.py --backend ollama --model llama3.2 # when Ollama answers
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from tool_prompts import DOCUMENTS, SMALL_TALK, TOOL_PROMPTS, ToolPrompt, make_workspace
+
+
+def _valid(tool: Any, args: dict[str, Any]) -> bool:
+    try:
+        tool.args_schema.model_validate(args)
+    except Exception:
+        return False
+    return True
+
+
+def _args_ok(item: ToolPrompt, tool: Any, args: dict[str, Any]) -> bool:
+    if item.keywords:
+        query = str(args.get("query", "")).lower()
+        return all(k in query for k in item.keywords)
+    if item.tool == "current_datetime":
+        return str(args.get("timezone", "local")).lower() == str(item.args["timezone"]).lower()
+    try:
+        return bool(str(tool.invoke(args)) == str(tool.invoke(item.args)))
+    except Exception:
+        return False
+
+
+def _choose(bound: Any, tools: dict[str, Any], label: str) -> dict[str, Any]:
+    from langchain_core.messages import HumanMessage
+
+    valid = chosen = args_ok = spurious = 0
+    failures: list[str] = []
+    prompts: list[tuple[str, ToolPrompt | None]] = [(t.prompt, t) for t in TOOL_PROMPTS]
+    prompts += [(p, None) for p in SMALL_TALK]
+    for prompt, item in prompts:
+        msg = bound.invoke([HumanMessage(prompt)])
+        calls = msg.tool_calls
+        text = str(msg.content)
+        ok = (
+            all(c["name"] in tools and _valid(tools[c["name"]], c["args"]) for c in calls)
+            if calls
+            else not msg.invalid_tool_calls and not text.lstrip().startswith("{")
+        )
+        valid += ok
+        if not ok:
+            failures.append(f"invalid: {prompt!r} -> {text[:80]!r} {calls}")
+        if item is None:
+            spurious += bool(calls)
+            continue
+        if calls and calls[0]["name"] == item.tool:
+            chosen += 1
+            good = _args_ok(item, tools[item.tool], calls[0]["args"])
+            args_ok += good
+            if not good:
+                failures.append(f"args: {prompt!r} -> {calls[0]['args']}")
+        else:
+            failures.append(f"tool: {prompt!r} -> {[c['name'] for c in calls] or text[:60]!r}")
+    n = len(prompts)
+    return {
+        "label": label,
+        "valid": valid,
+        "n": n,
+        "chosen": chosen,
+        "args_ok": args_ok,
+        "spurious": spurious,
+        "failures": failures,
+    }
+
+
+def _speed(llm: Any, tool_list: list[Any], max_tokens: int) -> tuple[float, float]:
+    """(forced-call tok/s ÷ plain, auto-text tok/s ÷ plain), summed over the prompts."""
+    from langchain_core.messages import HumanMessage
+
+    def rate(msgs: list[Any]) -> float:
+        tokens = sum(max(m.usage_metadata["output_tokens"] - 1, 0) for m in msgs)
+        seconds = sum(m.response_metadata.get("generation_seconds") or 0 for m in msgs)
+        return tokens / seconds if seconds else float("nan")
+
+    forced, plain_f, text, plain_t = [], [], [], []
+    plain = llm.bind(temperature=0, max_tokens=max_tokens)
+    for i, item in enumerate(TOOL_PROMPTS):
+        ask = [HumanMessage(item.prompt)]
+        grammar = llm.bind_tools(tool_list, tool_choice=item.tool).bind(temperature=0, max_tokens=max_tokens)
+        if i % 2:  # alternate which side runs first
+            forced.append(grammar.invoke(ask))
+            plain_f.append(plain.invoke(ask))
+        else:
+            plain_f.append(plain.invoke(ask))
+            forced.append(grammar.invoke(ask))
+    model_chooser = llm.model_copy(update={"tool_router": "model"}) if hasattr(llm, "tool_router") else llm
+    auto = model_chooser.bind_tools(tool_list).bind(temperature=0, max_tokens=max_tokens)
+    for i, prompt in enumerate(SMALL_TALK):
+        ask = [HumanMessage(prompt)]
+        first, second = (auto, plain) if i % 2 else (plain, auto)
+        a, b = first.invoke(ask), second.invoke(ask)
+        t, p = (a, b) if first is auto else (b, a)
+        if not t.tool_calls:
+            text.append(t)
+            plain_t.append(p)
+    return rate(forced) / rate(plain_f), rate(text) / rate(plain_t) if text else float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["llamacpp", "ollama"], default="llamacpp")
+    parser.add_argument(
+        "--model", default=None, help="GGUF path or Ollama model (default: the embedded model)"
+    )
+    parser.add_argument("--max-tokens", type=int, default=96)
+    parser.add_argument("--show-failures", action="store_true")
+    args = parser.parse_args(argv)
+
+    from retrievers.ingestion import ingest
+    from retrievers.search import HybridRetriever
+    from retrievers.store import DocumentIndex
+    from toolkit import get_chat_model
+    from toolkit.errors import ToolkitError
+    from tools import default_tools
+
+    overrides: dict[str, Any] = {"backend": args.backend}
+    if args.model:
+        overrides["model"] = args.model
+    try:
+        llm = get_chat_model(**overrides)
+    except ToolkitError as exc:
+        print(f"skipped: {exc}")
+        return 0
+    tmp = Path(tempfile.mkdtemp(prefix="tool-bench-"))
+    try:
+        docs = tmp / "docs"
+        docs.mkdir()
+        for name, text in DOCUMENTS.items():
+            (docs / name).write_text(text, encoding="utf-8")
+        index = DocumentIndex("tool-bench", path=tmp / "index", embeddings=_embeddings())
+        ingest([docs], index)
+        tool_list = default_tools(
+            retriever=HybridRetriever(index=index, k=2), workspace=make_workspace(tmp / "ws")
+        )
+        tools = {t.name: t for t in tool_list}
+        choosers = ["model", "similarity"] if hasattr(llm, "tool_router") else ["model"]
+        results = []
+        for chooser in choosers:
+            model = llm.model_copy(update={"tool_router": chooser}) if hasattr(llm, "tool_router") else llm
+            bound = model.bind_tools(tool_list).bind(temperature=0, max_tokens=args.max_tokens)
+            results.append(_choose(bound, tools, chooser))
+        forced_ratio, text_ratio = (
+            _speed(llm, tool_list, args.max_tokens) if args.backend == "llamacpp" else (None, None)
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    name = Path(str(getattr(llm, "model_path", getattr(llm, "model", "")))).name
+    print(
+        f"model: {name} ({args.backend}); {len(TOOL_PROMPTS)} tool prompts, {len(SMALL_TALK)} small talk; tools: {', '.join(tools)}\n"
+    )
+    print(
+        "| chooser | format-valid | tool selection | arguments (of chosen) | spurious calls on small talk |"
+    )
+    print("|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['label']} | {r['valid']}/{r['n']} ({r['valid'] / r['n']:.0%}) "
+            f"| {r['chosen']}/{len(TOOL_PROMPTS)} ({r['chosen'] / len(TOOL_PROMPTS):.0%}) "
+            f"| {r['args_ok']}/{r['chosen']} ({r['args_ok'] / max(r['chosen'], 1):.0%}) "
+            f"| {r['spurious']}/{len(SMALL_TALK)} ({r['spurious'] / len(SMALL_TALK):.0%}) |"
+        )
+    if forced_ratio is not None:
+        print(
+            f"\ndecode tok/s, forced call under the tool grammar ÷ plain   {forced_ratio:.3f}   (target >= 0.8)"
+        )
+        print(f"decode tok/s, auto-mode text answer ÷ plain               {text_ratio:.3f}")
+    if args.show_failures:
+        for r in results:
+            print(f"\n{r['label']} misses:")
+            for line in r["failures"]:
+                print("  " + line)
+    return 0
+
+
+def _embeddings() -> Any:
+    from retrievers.embeddings import MiniLMEmbeddings
+
+    return MiniLMEmbeddings()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""Tool calling on the real embedded model (SmolLM2-135M) with the toolkit's real tools."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tool_prompts import SMALL_TALK, TOOL_PROMPTS, make_workspace
+
+from toolkit import ChatLlama
+from tools import default_tools
+
+
+@pytest.fixture(scope="module")
+def tool_list(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    workspace = make_workspace(tmp_path_factory.mktemp("ws"))
+    return [t for t in default_tools(workspace=workspace, include_documents=False)]
+
+
+@pytest.fixture(scope="module")
+def llm(embedded_model: Path) -> ChatLlama:
+    # repeat_penalty as get_chat_model sets it (LLAMA_TOOLKIT_REPEAT_PENALTY): 135M loops without
+    return ChatLlama(model_path=str(embedded_model), temperature=0, max_tokens=96, seed=0, repeat_penalty=1.1)
+
+
+def _schema_valid(tools: dict[str, Any], call: dict[str, Any]) -> bool:
+    try:
+        tools[call["name"]].args_schema.model_validate(call["args"])
+    except Exception:
+        return False
+    return True
+
+
+def test_forced_calls_are_schema_valid_and_execute(llm: ChatLlama, tool_list: list[Any]) -> None:
+    tools = {t.name: t for t in tool_list}
+    prompts = [p for p in TOOL_PROMPTS if p.tool in tools]
+    assert len(prompts) >= 20
+    for item in prompts:
+        msg = llm.bind_tools(tool_list, tool_choice=item.tool).invoke([HumanMessage(item.prompt)])
+        assert msg.response_metadata["finish_reason"] == "tool_calls", (item.prompt, msg.content)
+        assert [c["name"] for c in msg.tool_calls] == [item.tool]
+        call = msg.tool_calls[0]
+        assert _schema_valid(tools, call), (item.prompt, call)
+        result = tools[item.tool].invoke(call)  # a ToolCall in, a ToolMessage out: never raises
+        assert isinstance(result, ToolMessage) and result.tool_call_id == call["id"]
+    required = llm.bind_tools(tool_list, tool_choice="required").invoke("What is 7 times 6?")
+    assert len(required.tool_calls) == 1 and _schema_valid(tools, required.tool_calls[0])
+
+
+@pytest.mark.parametrize("chooser", ["model", "similarity"])
+def test_auto_answers_are_text_or_valid_calls(llm: ChatLlama, tool_list: list[Any], chooser: str) -> None:
+    tools = {t.name: t for t in tool_list}
+    bound = llm.model_copy(update={"tool_router": chooser}).bind_tools(tool_list)
+    prompts = [p.prompt for p in TOOL_PROMPTS if p.tool in tools] + SMALL_TALK
+    assert len(prompts) >= 30
+    counts = {"text": 0, "call": 0, "invalid": 0}
+    for prompt in prompts:
+        msg = bound.invoke([HumanMessage(prompt)])
+        if msg.tool_calls:
+            ok = all(_schema_valid(tools, c) for c in msg.tool_calls)
+            counts["call" if ok else "invalid"] += 1
+        else:
+            cut_call = str(msg.content).lstrip().startswith("{")
+            counts["invalid" if cut_call or msg.invalid_tool_calls else "text"] += 1
+    print(f"\nauto mode, chooser={chooser}, {len(prompts)} prompts: {counts}")
+    assert counts["invalid"] == 0, counts
+    if chooser == "similarity":  # the router is what makes a 135M model use tools at all
+        assert counts["call"] >= len(prompts) // 3, counts
+
+
+def test_streaming_with_tools_bound(llm: ChatLlama, tool_list: list[Any]) -> None:
+    text = list(
+        llm.model_copy(update={"tool_router": "similarity"}).bind_tools(tool_list).stream("Hi there!")
+    )
+    assert sum(bool(c.content) for c in text) > 2  # a text answer streams token by token
+    assert not any(c.tool_call_chunks for c in text)
+    call_chunks = list(llm.bind_tools(tool_list, tool_choice="calculator").stream("What is 2^10?"))
+    merged: AIMessageChunk = call_chunks[0]
+    for chunk in call_chunks[1:]:
+        merged = merged + chunk  # type: ignore[assignment]
+    assert [c["name"] for c in merged.tool_calls] == ["calculator"]
+    assert merged.tool_calls[0]["id"]
+
+
+def test_tool_results_round_trip(llm: ChatLlama, tool_list: list[Any]) -> None:
+    tools = {t.name: t for t in tool_list}
+    bound = llm.model_copy(update={"tool_router": "similarity"}).bind_tools(tool_list)
+    history: list[Any] = [HumanMessage("Convert 2,340 kg to pounds.")]
+    first = bound.invoke(history)
+    assert [c["name"] for c in first.tool_calls] == ["convert_units"]
+    history += [first, tools["convert_units"].invoke(first.tool_calls[0])]
+    final = bound.invoke(history)  # after a result the small model answers in text
+    assert not final.tool_calls and str(final.content).strip()
