@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
+import llama_cpp
 import pytest
 from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 
@@ -97,3 +99,34 @@ def test_tool_results_round_trip(llm: ChatLlama, tool_list: list[Any]) -> None:
     history += [first, tools["convert_units"].invoke(first.tool_calls[0])]
     final = bound.invoke(history)  # after a result the small model answers in text
     assert not final.tool_calls and str(final.content).strip()
+
+
+def test_lazy_grammar_sampling_picks_what_the_full_grammar_picks(
+    llm: ChatLlama, tool_list: list[Any]
+) -> None:
+    """Greedy decoding: checking only the chosen token (and re-sampling on a refusal) must give
+    the same call as llama-cpp-python's grammar over the whole vocabulary."""
+    from llama_cpp import LlamaGrammar
+
+    from toolkit.backends.tool_calling import tool_call_gbnf, tool_schemas
+
+    schemas = tool_schemas(tool_list)
+    llama = llm.loaded.llama
+    for item in TOOL_PROMPTS[:12:2]:
+        ours = llm.bind_tools(tool_list, tool_choice=item.tool).invoke([HumanMessage(item.prompt)])
+        prompt = llm.render_prompt([HumanMessage(item.prompt)], tools=schemas, tool_choice=item.tool)
+        grammar = LlamaGrammar.from_string(tool_call_gbnf(schemas, item.tool, parallel=False), verbose=False)
+        tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
+        out: list[int] = []
+        with llm.loaded.lock:
+            gen = llama.generate(
+                tokens, top_k=40, top_p=0.95, min_p=0.05, temp=0.0, repeat_penalty=1.1, grammar=grammar
+            )
+            for token in gen:
+                if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token) or len(out) >= 96:
+                    break
+                out.append(token)
+            gen.close()
+        full = llama.detokenize(out).decode()
+        assert ours.tool_calls and full.startswith("{")
+        assert json.loads(full)["parameters"] == ours.tool_calls[0]["args"], (item.prompt, full)

@@ -36,6 +36,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from toolkit.backends._lazy_grammar import LazyGrammarSampler
 from toolkit.backends._llama_runtime import LoadedModel, LoadKey, get_loaded_model, resolve_n_ctx
 from toolkit.backends._structured import structured_output_runnable
 from toolkit.backends.tool_calling import (
@@ -598,9 +599,11 @@ def _compiled_grammar(gbnf: str) -> Any:
 def _generate_tokens(
     llama: Any, tokens: list[int], params: dict[str, Any], grammar: Any, *, switch_to_text: bool
 ) -> Generator[int, None, None]:
-    """``llama.generate``; with ``switch_to_text``, the grammar (tool calls or text) only
-    decides the first token: an answer that does not open a call continues unconstrained,
-    as fast as plain chat (llama-cpp-python applies a grammar to the whole vocabulary)."""
+    """``llama.generate`` under ``grammar``, checked token by token (see ``_lazy_grammar``).
+
+    With ``switch_to_text``, the grammar (tool calls or text) only decides the first token:
+    an answer that does not open a call continues unconstrained, as fast as plain chat.
+    """
 
     def run(prompt: list[int], constraint: Any) -> Any:
         return llama.generate(
@@ -613,9 +616,13 @@ def _generate_tokens(
             grammar=constraint,
         )
 
-    gen = run(tokens, grammar)
+    # The grammar is applied by a LazyGrammarSampler standing in for llama.sample.
+    gen = run(tokens, None)
+    lazy = LazyGrammarSampler(llama, grammar) if grammar is not None else None
     try:
-        if not (switch_to_text and grammar is not None):
+        if lazy is not None:
+            llama.sample = lazy
+        if not (switch_to_text and lazy is not None):
             yield from gen
             return
         first = next(gen, None)
@@ -624,10 +631,15 @@ def _generate_tokens(
         yield first
         if not llama.detokenize([first]).startswith(b"{"):
             gen.close()
+            del llama.sample  # text: unconstrained from here on
             gen = run([*tokens, first], None)  # the prompt's KV cache is reused
         yield from gen
     finally:
         gen.close()
+        if "sample" in vars(llama):
+            del llama.sample
+        if lazy is not None:
+            lazy.close()
 
 
 def _common_prefix(llama: Any, tokens: list[int]) -> int:
