@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-failures", action="store_true")
     args = parser.parse_args(argv)
 
+    from retrievers.embeddings import MiniLMEmbeddings
     from retrievers.ingestion import ingest
     from retrievers.search import HybridRetriever
     from retrievers.store import DocumentIndex
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         docs.mkdir()
         for name, text in DOCUMENTS.items():
             (docs / name).write_text(text, encoding="utf-8")
-        index = DocumentIndex("tool-bench", path=tmp / "index", embeddings=_embeddings())
+        index = DocumentIndex("tool-bench", path=tmp / "index", embeddings=MiniLMEmbeddings())
         ingest([docs], index)
         tool_list = default_tools(
             retriever=HybridRetriever(index=index, k=2), workspace=make_workspace(tmp / "ws")
@@ -207,12 +208,6 @@ def main(argv: list[str] | None = None) -> int:
             for line in r["failures"]:
                 print("  " + line)
     return 0
-
-
-def _embeddings() -> Any:
-    from retrievers.embeddings import MiniLMEmbeddings
-
-    return MiniLMEmbeddings()
 
 
 if __name__ == "__main__":

@@ -301,11 +301,7 @@ def ingest(
     report = IngestReport()
     files, roots = find_files(paths, include, exclude, report.failed)
     count = token_counter(index.embeddings)
-    starts = (
-        getattr(index.embeddings, "token_starts", None)
-        if callable(getattr(index.embeddings, "count_tokens", None))
-        else None
-    )
+    starts = getattr(index.embeddings, "token_starts", None)  # MiniLM's: its tokenizer qualifies
     stored = index.sources()
     pending: list[Document] = []  # chunks of several small files share a write batch
     queued = done = 0

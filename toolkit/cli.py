@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from toolkit.errors import ToolkitError
@@ -265,14 +265,7 @@ def _chat(args: argparse.Namespace) -> int:
     history: list[BaseMessage] = list(base)
     interactive = sys.stdin.isatty()
     print(f"llama-toolkit chat - {_CHAT_HELP}", file=sys.stderr)
-    while True:
-        try:
-            line = input("you> " if interactive else "")
-        except EOFError:
-            return 0
-        text = line.strip()
-        if not text:
-            continue
+    for text in input_lines():
         if text in ("/exit", "/quit"):
             return 0
         if text == "/reset":
@@ -292,6 +285,20 @@ def _chat(args: argparse.Namespace) -> int:
             print(f"error: {exc}. Type /reset to start a new conversation.", file=sys.stderr)
             continue
         history.append(AIMessage(answer))
+    return 0
+
+
+def input_lines() -> Iterator[str]:
+    """Non-blank lines typed at ``you> `` (no prompt when stdin is not a terminal), stripped,
+    until end of input."""
+    prompt = "you> " if sys.stdin.isatty() else ""
+    while True:
+        try:
+            line = input(prompt).strip()
+        except EOFError:
+            return
+        if line:
+            yield line
 
 
 if __name__ == "__main__":  # pragma: no cover

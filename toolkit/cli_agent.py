@@ -183,19 +183,12 @@ def _build(args: argparse.Namespace, overrides: dict[str, Any]) -> Any | None:
 
 
 def _interactive(agent: Any, printer: _Printer) -> int:
+    from toolkit.cli import input_lines
     from toolkit.errors import ContextOverflowError
 
     thread_id = uuid.uuid4().hex
-    tty = sys.stdin.isatty()
     print(f"llama-toolkit agent - {_INTERACTIVE_HELP}", file=sys.stderr)
-    while True:
-        try:
-            line = input("you> " if tty else "")
-        except EOFError:
-            return 0
-        question = line.strip()
-        if not question:
-            continue
+    for question in input_lines():
         if question.lower() in _EXIT_WORDS:
             return 0
         try:
@@ -203,6 +196,7 @@ def _interactive(agent: Any, printer: _Printer) -> int:
         except ContextOverflowError as exc:
             thread_id = uuid.uuid4().hex  # the old conversation no longer fits the window
             print(f"error: {exc}. Starting a new conversation.", file=sys.stderr)
+    return 0
 
 
 def run_agent_command(args: argparse.Namespace, overrides: dict[str, Any]) -> int:

@@ -10,6 +10,7 @@ and speed on every response.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import random
 import time
@@ -41,12 +42,16 @@ from toolkit.backends._llama_runtime import LoadedModel, LoadKey, get_loaded_mod
 from toolkit.backends._structured import structured_output_runnable
 from toolkit.backends.tool_calling import (
     TEXT_FIRST_GBNF,
+    call_chunks,
     normalize_tool_choice,
     parse_tool_calls,
+    schema_gbnf,
     template_supports_tools,
     tool_call_gbnf,
     tool_schemas,
+    tools_as_text,
     tools_system_prompt,
+    with_system_note,
 )
 from toolkit.backends.tool_router import default_router, tool_examples
 from toolkit.errors import ConfigurationError, ContextOverflowError, UnsupportedInputError
@@ -193,8 +198,9 @@ class ChatLlama(BaseChatModel):
                 "LLAMA_TOOLKIT_CHAT_TEMPLATE to a Jinja template file (llama.cpp ships them "
                 "under models/templates/)"
             )
-        if "{" not in template and Path(template).expanduser().is_file():
-            template = Path(template).expanduser().read_text(encoding="utf-8")
+        path = Path(template).expanduser()
+        if "{" not in template and path.is_file():
+            template = _read_template(str(path), path.stat().st_mtime_ns)
         return template
 
     def render_prompt(
@@ -214,20 +220,15 @@ class ChatLlama(BaseChatModel):
         loaded = self.loaded
         template = self._template(loaded)
         formatter = loaded.formatter(template)
-        native = template_supports_tools(template)
-        template_messages: Any = []
-        for message in messages:
-            template_messages.extend(_to_template_messages(message, native_tools=native))
         extra: dict[str, Any] = {}
-        if tools and native:
-            extra["tools"] = tools
-        elif tools:
-            note = tools_system_prompt(tools, tool_choice)
-            if template_messages and template_messages[0]["role"] == "system":
-                first = template_messages[0]
-                template_messages[0] = {**first, "content": f"{first['content']}\n\n{note}".strip()}
-            else:
-                template_messages.insert(0, {"role": "system", "content": note})
+        if template_supports_tools(template):
+            if tools:
+                extra["tools"] = tools
+        else:
+            messages = tools_as_text(messages)
+            if tools:
+                messages = with_system_note(messages, tools_system_prompt(tools, tool_choice))
+        template_messages: Any = [m for message in messages for m in _to_template_messages(message)]
         return formatter(messages=template_messages, **extra).prompt
 
     def tokenize_prompt(self, prompt: str) -> list[int]:
@@ -260,7 +261,7 @@ class ChatLlama(BaseChatModel):
         for chunk in self._stream(messages, stop=stop, **kwargs):
             text_parts.append(str(chunk.message.content))
             last = chunk.message  # type: ignore[assignment]
-            calls.extend(last.tool_calls if last is not None else [])
+            calls.extend(chunk.message.tool_calls)  # type: ignore[attr-defined]
         meta = dict(last.response_metadata) if last is not None else {}
         usage = last.usage_metadata if last is not None else None
         message = AIMessage(
@@ -376,20 +377,12 @@ class ChatLlama(BaseChatModel):
         if call_text is not None:
             raw = "".join(call_text)
             content, calls = parse_tool_calls(raw, names)
-            chunks = [
-                {
-                    "name": c["name"],
-                    "args": json.dumps(c["args"]),
-                    "id": c["id"],
-                    "index": i,
-                    "type": "tool_call_chunk",
-                }
-                for i, c in enumerate(calls)
-            ]
             if calls and finish_reason == "stop":
                 finish_reason = "tool_calls"
             # A call cut short by max_tokens is not valid JSON: it comes back as text.
-            yield ChatGenerationChunk(message=AIMessageChunk(content=content, tool_call_chunks=chunks))  # type: ignore[arg-type]
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(content=content, tool_call_chunks=call_chunks(calls))
+            )  # type: ignore[arg-type]
         if finish_reason == "length" and max_tokens == room:
             finish_reason = "context_window"
         t_first = t_first or t_end
@@ -567,24 +560,21 @@ _GRAMMARS: dict[str, Any] = {}
 def _grammar_for(response_format: dict[str, Any] | None) -> Any:
     if not response_format:
         return None
-    from llama_cpp import LlamaGrammar
     from llama_cpp.llama_grammar import JSON_GBNF
 
     kind = response_format.get("type")
     if kind == "json_object":
-        key = "json_object"
-    elif kind == "json_schema":
-        key = json.dumps(response_format["schema"])  # key order is the order the grammar enforces
-    else:
-        raise ConfigurationError(f"response_format type must be json_schema or json_object, got {kind!r}")
-    grammar = _GRAMMARS.get(key)
-    if grammar is None:
-        if kind == "json_object":
-            grammar = LlamaGrammar.from_string(JSON_GBNF, verbose=False)
-        else:
-            grammar = LlamaGrammar.from_json_schema(key, verbose=False)
-        _GRAMMARS[key] = grammar
-    return grammar
+        return _compiled_grammar(JSON_GBNF)
+    if kind == "json_schema":
+        # Key order in the schema is the order the grammar enforces.
+        return _compiled_grammar(schema_gbnf(json.dumps(response_format["schema"])))
+    raise ConfigurationError(f"response_format type must be json_schema or json_object, got {kind!r}")
+
+
+@functools.lru_cache(maxsize=8)
+def _read_template(path: str, mtime_ns: int) -> str:
+    """A template file's text, read again only when the file changes (every turn renders it)."""
+    return Path(path).read_text(encoding="utf-8")
 
 
 def _compiled_grammar(gbnf: str) -> Any:
@@ -605,7 +595,7 @@ def _generate_tokens(
     an answer that does not open a call continues unconstrained, as fast as plain chat.
     """
 
-    def run(prompt: list[int], constraint: Any) -> Any:
+    def run(prompt: list[int]) -> Any:
         return llama.generate(
             prompt,
             top_k=params["top_k"],
@@ -613,11 +603,10 @@ def _generate_tokens(
             min_p=params["min_p"],
             temp=params["temperature"],
             repeat_penalty=params["repeat_penalty"],
-            grammar=constraint,
         )
 
     # The grammar is applied by a LazyGrammarSampler standing in for llama.sample.
-    gen = run(tokens, None)
+    gen = run(tokens)
     lazy = LazyGrammarSampler(llama, grammar) if grammar is not None else None
     try:
         if lazy is not None:
@@ -632,7 +621,7 @@ def _generate_tokens(
         if not llama.detokenize([first]).startswith(b"{"):
             gen.close()
             del llama.sample  # text: unconstrained from here on
-            gen = run([*tokens, first], None)  # the prompt's KV cache is reused
+            gen = run([*tokens, first])  # the prompt's KV cache is reused
         yield from gen
     finally:
         gen.close()
@@ -653,9 +642,9 @@ def _common_prefix(llama: Any, tokens: list[int]) -> int:
     return n
 
 
-def _to_template_messages(message: BaseMessage, *, native_tools: bool) -> list[dict[str, Any]]:
-    """One message for the chat template; a template without tool support gets tool calls
-    as JSON text and tool results as user messages, the form its model can read."""
+def _to_template_messages(message: BaseMessage) -> list[dict[str, Any]]:
+    """One message for the chat template (tool calls and results in the OpenAI form that
+    tool-aware templates such as Llama 3.x's read)."""
     if isinstance(message, ChatMessage):
         role = message.role
     else:
@@ -666,26 +655,19 @@ def _to_template_messages(message: BaseMessage, *, native_tools: bool) -> list[d
             )
     content = _text_content(message)
     if isinstance(message, AIMessage) and message.tool_calls:
-        calls = [{"name": c["name"], "parameters": c["args"]} for c in message.tool_calls]
-        if not native_tools:
-            text = "\n".join(json.dumps(c, ensure_ascii=False) for c in calls)
-            return [{"role": "assistant", "content": f"{content}\n{text}".strip()}]
         # Llama 3.x templates take one call per assistant message.
         out: list[dict[str, Any]] = [{"role": "assistant", "content": content}] if content.strip() else []
-        for call, tool_call in zip(calls, message.tool_calls, strict=True):
-            function = {"name": call["name"], "arguments": call["parameters"]}
+        for call in message.tool_calls:
+            function = {"name": call["name"], "arguments": call["args"]}
             out.append(
                 {
                     "role": "assistant",
                     "content": "",
-                    "tool_calls": [{"type": "function", "id": tool_call.get("id"), "function": function}],
+                    "tool_calls": [{"type": "function", "id": call.get("id"), "function": function}],
                 }
             )
         return out
     if isinstance(message, ToolMessage):
-        if not native_tools:
-            name = message.name or "the tool"
-            return [{"role": "user", "content": f"Result of {name}: {content}"}]
         return [{"role": "tool", "content": content, "tool_call_id": message.tool_call_id}]
     return [{"role": role, "content": content}]
 

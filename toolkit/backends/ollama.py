@@ -13,7 +13,6 @@ a proper ``tool_call``; a text answer stays text.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -26,23 +25,24 @@ from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
     BaseMessage,
-    HumanMessage,
-    SystemMessage,
     ToolMessage,
 )
-from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_ollama import ChatOllama
 from pydantic import Field
 
 from toolkit.backends._llama_runtime import resolve_n_ctx
 from toolkit.backends.tool_calling import (
+    call_chunks,
     normalize_tool_choice,
     parse_tool_calls,
+    tool_names_by_id,
+    tool_schemas,
+    tools_as_text,
     tools_system_prompt,
+    with_system_note,
 )
 from toolkit.errors import (
     BackendUnavailableError,
@@ -161,7 +161,7 @@ def _pop_tools(kwargs: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     choice = kwargs.pop("tool_choice", None)
     if not tools:
         return [], "none"
-    schemas = [convert_to_openai_tool(t) for t in tools]
+    schemas = tool_schemas(tools)
     return schemas, normalize_tool_choice(choice, [s["function"]["name"] for s in schemas])
 
 
@@ -174,54 +174,20 @@ def _with_tools(
 ) -> tuple[list[BaseMessage], tuple[str, ...]]:
     """The messages to send (``kwargs["tools"]`` set when native), and the tool names whose
     calls may come back as text (none when no tools are offered)."""
-    out = list(messages) if native else _tools_as_text(messages)
+    out = list(messages) if native else tools_as_text(messages)
     if not schemas or choice == "none":
         return out, ()
     if native:
         kwargs["tools"] = schemas
         if choice != "auto":  # Ollama has no tool_choice: ask in words.
-            out = _with_system_note(out, _call_instruction(choice))
+            out = with_system_note(out, _call_instruction(choice))
     else:
-        out = _with_system_note(out, tools_system_prompt(schemas, choice))
+        out = with_system_note(out, tools_system_prompt(schemas, choice))
     return out, tuple(s["function"]["name"] for s in schemas)
 
 
 def _call_instruction(choice: str) -> str:
     return "Answer by calling one of the tools." if choice == "required" else f"Answer by calling {choice}."
-
-
-def _with_system_note(messages: Sequence[BaseMessage], note: str) -> list[BaseMessage]:
-    """``note`` appended to the leading system message, or sent as one."""
-    if messages and isinstance(messages[0], SystemMessage):
-        first = messages[0]
-        merged = f"{first.text}\n\n{note}".strip()
-        return [first.model_copy(update={"content": merged}), *messages[1:]]
-    return [SystemMessage(note), *messages]
-
-
-def _tool_names_by_id(messages: Sequence[BaseMessage]) -> dict[str, str]:
-    calls = (c for m in messages if isinstance(m, AIMessage) for c in m.tool_calls)
-    return {c["id"]: c["name"] for c in calls if c["id"]}
-
-
-def _tools_as_text(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
-    """History for a model without tool support: earlier calls as the JSON it is asked to
-    write, results as user turns (its template has no place for a ``tool`` role)."""
-    names = _tool_names_by_id(messages)
-    out: list[BaseMessage] = []
-    for m in messages:
-        if isinstance(m, AIMessage) and m.tool_calls:
-            calls = "\n".join(
-                json.dumps({"name": c["name"], "parameters": c["args"]}, ensure_ascii=False)
-                for c in m.tool_calls
-            )
-            out.append(AIMessage(content=f"{m.text}\n{calls}".strip()))
-        elif isinstance(m, ToolMessage):
-            name = m.name or names.get(m.tool_call_id, "the tool")
-            out.append(HumanMessage(content=f"Result of {name}: {m.text}"))
-        else:
-            out.append(m)
-    return out
 
 
 def _calls_from_text(result: ChatResult, names: Collection[str]) -> ChatResult:
@@ -293,11 +259,9 @@ class _CallSniffer:
         content, calls = parse_tool_calls(self.text, self.names)
         if not calls:
             return self._release()
-        pieces = [
-            tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
-            for i, c in enumerate(calls)
+        out = [
+            ChatGenerationChunk(message=AIMessageChunk(content=content, tool_call_chunks=call_chunks(calls)))
         ]
-        out = [ChatGenerationChunk(message=AIMessageChunk(content=content, tool_call_chunks=pieces))]
         # What the held chunks carried besides text (usage, done_reason) still goes out.
         for held in self.held:
             message = held.message
@@ -380,9 +344,7 @@ class ToolkitChatOllama(ChatOllama):
         Raises:
             ConfigurationError: ``tool_choice`` is neither a mode nor a bound tool's name.
         """
-        # Not tool_calling.tool_schemas: it refuses two tools of one name, which LangChain's
-        # standard suite binds (a pydantic model and its JSON schema) and Ollama accepts.
-        schemas = [convert_to_openai_tool(t) for t in tools]
+        schemas = tool_schemas(tools)
         choice = normalize_tool_choice(tool_choice, [s["function"]["name"] for s in schemas])
         return self.bind(tools=schemas, tool_choice=choice, **kwargs)
 
@@ -410,7 +372,7 @@ class ToolkitChatOllama(ChatOllama):
         # A tool result names its tool (Ollama's `tool_name`): templates that show results
         # by tool need it, and langchain-ollama's `tool_call_id` is dropped by the client.
         converted = list(super()._convert_messages_to_ollama_messages(messages))
-        names = _tool_names_by_id(messages)
+        names = tool_names_by_id(messages)
         for message, sent in zip(messages, converted, strict=True):
             if isinstance(message, ToolMessage) and isinstance(sent, dict):
                 name = message.name or names.get(message.tool_call_id)

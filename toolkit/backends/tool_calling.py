@@ -14,6 +14,7 @@ tool's schema; in ``auto`` mode it also allows a text answer that does not start
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import logging
 import re
@@ -21,7 +22,8 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
-from langchain_core.messages.tool import ToolCall
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages.tool import ToolCall, ToolCallChunk, tool_call_chunk
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from toolkit.errors import ConfigurationError
@@ -29,12 +31,17 @@ from toolkit.errors import ConfigurationError
 __all__ = [
     "TEXT_FIRST_GBNF",
     "ToolChoice",
+    "call_chunks",
     "normalize_tool_choice",
     "parse_tool_calls",
+    "schema_gbnf",
     "template_supports_tools",
     "tool_call_gbnf",
+    "tool_names_by_id",
     "tool_schemas",
+    "tools_as_text",
     "tools_system_prompt",
+    "with_system_note",
 ]
 
 log = logging.getLogger(__name__)
@@ -122,6 +129,49 @@ def tools_system_prompt(schemas: Sequence[dict[str, Any]], choice: str = "auto")
     return "\n".join(lines)
 
 
+def with_system_note(messages: Sequence[BaseMessage], note: str) -> list[BaseMessage]:
+    """``note`` appended to the leading system message, or sent as one."""
+    if messages and isinstance(messages[0], SystemMessage):
+        first = messages[0]
+        merged = f"{first.text}\n\n{note}".strip()
+        return [first.model_copy(update={"content": merged}), *messages[1:]]
+    return [SystemMessage(note), *messages]
+
+
+def tool_names_by_id(messages: Sequence[BaseMessage]) -> dict[str, str]:
+    """``{call id: tool name}`` of the calls in a history (a result may not name its tool)."""
+    calls = (c for m in messages if isinstance(m, AIMessage) for c in m.tool_calls)
+    return {c["id"]: c["name"] for c in calls if c["id"]}
+
+
+def tools_as_text(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """History for a model without tool support: earlier calls as the JSON it is asked to
+    write, results as user turns (its template has no place for a ``tool`` role)."""
+    names = tool_names_by_id(messages)
+    out: list[BaseMessage] = []
+    for m in messages:
+        if isinstance(m, AIMessage) and m.tool_calls:
+            text = "\n".join(
+                json.dumps({"name": c["name"], "parameters": c["args"]}, ensure_ascii=False)
+                for c in m.tool_calls
+            )
+            out.append(AIMessage(content=f"{m.text}\n{text}".strip()))
+        elif isinstance(m, ToolMessage):
+            name = m.name or names.get(m.tool_call_id, "the tool")
+            out.append(HumanMessage(content=f"Result of {name}: {m.text}"))
+        else:
+            out.append(m)
+    return out
+
+
+def call_chunks(calls: Sequence[ToolCall]) -> list[ToolCallChunk]:
+    """Parsed calls as the ``tool_call_chunks`` of one streamed message."""
+    return [
+        tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+        for i, c in enumerate(calls)
+    ]
+
+
 # --------------------------------------------------------------------------- grammar
 
 
@@ -133,14 +183,12 @@ def tool_call_gbnf(schemas: Sequence[dict[str, Any]], choice: str, *, parallel: 
     not ``{``, ``[`` or whitespace. Each call is ``{"name": ..., "parameters": ...}`` with the
     parameters matching the tool's JSON schema.
     """
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-
     chosen = [s for s in schemas if choice in ("auto", "required") or s["function"]["name"] == choice]
     if not chosen:
         raise ConfigurationError(f"no tool to build a call grammar for (tool_choice={choice!r})")
     variants = [_call_schema(s["function"]) for s in chosen]
     schema = variants[0] if len(variants) == 1 else {"anyOf": variants}
-    gbnf = json_schema_to_gbnf(json.dumps(schema), prop_order=["name", "parameters"])
+    gbnf = schema_gbnf(json.dumps(schema), ("name", "parameters"))
     gbnf = re.sub(r"^root ::=", "call ::=", gbnf, count=1, flags=re.MULTILINE)
     # llama-cpp-python's converter lets strings hold raw control characters (newlines), which
     # JSON forbids; llama.cpp's own converter excludes them, as here. Braces are excluded too:
@@ -149,8 +197,17 @@ def tool_call_gbnf(schemas: Sequence[dict[str, Any]], choice: str, *, parallel: 
     more = f' ("\\n" call){{0,{_MAX_PARALLEL - 1}}}' if parallel else ""
     calls = f"call{more}"
     if choice == "auto":
-        return f'root ::= {calls} | text\ntext ::= [^{{[ \\t\\n] ([^\\n] | "\\n")*\n{gbnf}'
+        return f"root ::= {calls} | text\n{_TEXT_RULE}\n{gbnf}"
     return f"root ::= {calls}\n{gbnf}"
+
+
+@functools.lru_cache(maxsize=64)
+def schema_gbnf(schema: str, prop_order: tuple[str, ...] = ()) -> str:
+    """llama-cpp-python's GBNF for a JSON schema (given as JSON text), cached: agents ask for
+    the same tools' grammar on every turn."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    return json_schema_to_gbnf(schema, prop_order=list(prop_order))
 
 
 def _bounded(prop: Any) -> Any:
