@@ -1,4 +1,4 @@
-"""``llama-toolkit`` command line: ask, chat, doctor, models.
+"""``llama-toolkit`` command line: ask, chat, agent, summarize, translate, ingest, doctor, models, ui.
 
 Exit codes: 0 success, 1 a toolkit error (one line on stderr), 2 bad usage, 130 interrupted.
 """
@@ -153,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
         "and the models pulled on the Ollama server.",
     )
     _add_model_options(models)
+
+    from toolkit.cli_ui import add_ui_parser
+
+    _add_model_options(add_ui_parser(sub))
     return parser
 
 
@@ -184,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from toolkit.cli_documents import run_document_command
 
             return run_document_command(args, _overrides(args))
+        if args.command == "ui":
+            from toolkit.cli_ui import run_ui_command
+
+            return run_ui_command(args, _overrides(args))
         if args.command == "models":
             from toolkit.doctor import run_models
 

@@ -1,0 +1,167 @@
+"""Pieces every page uses: readable errors, progress from chain events, uploads, streamed text."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+import streamlit as st
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.documents import Document
+from langchain_core.messages import BaseMessageChunk
+
+from toolkit.errors import ToolkitError
+
+__all__ = [
+    "MAX_UPLOAD_MB",
+    "ChainProgress",
+    "TextStream",
+    "load_upload",
+    "show_errors",
+    "stats_caption",
+]
+
+log = logging.getLogger("toolkit.ui")
+
+MAX_UPLOAD_MB = 50
+"""Largest file a page accepts (also Streamlit's ``server.maxUploadSize`` when started by the CLI)."""
+
+
+@contextmanager
+def show_errors(doing: str) -> Iterator[None]:
+    """Show any failure inside the block as a message in the page, never as a traceback.
+
+    Toolkit errors already say what to do; anything else is shown by type and message and
+    logged with its traceback to the terminal running the app. Streamlit's own control flow
+    (``st.stop``, ``st.rerun``) passes through: it derives from ``BaseException``.
+    """
+    try:
+        yield
+    except ToolkitError as exc:
+        st.error(f"Could not {doing}: {exc}", icon=":material/error:")
+    except Exception as exc:
+        log.exception("could not %s", doing)
+        st.error(
+            f"Could not {doing}: {type(exc).__name__}: {exc}. The details are in the terminal "
+            "that runs the app.",
+            icon=":material/error:",
+        )
+
+
+_STAGE_LABELS = {
+    "map": "Summarizing parts",
+    "collapse": "Combining summaries",
+    "final": "Writing the summary",
+    "translate": "Translating",
+}
+
+
+class ChainProgress(BaseCallbackHandler):
+    """Draws the chains' ``summarize_progress`` / ``translate_progress`` events as a progress bar.
+
+    Create it inside the script run (it remembers the run's context, so events raised on a
+    worker thread still draw).
+    """
+
+    def __init__(self, container: Any | None = None) -> None:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        self._ctx = get_script_run_ctx()
+        self._area = (container or st).empty()
+        self.events: list[tuple[str, int, int]] = []
+
+    def on_custom_event(
+        self,
+        name: str,
+        data: Any,
+        *,
+        run_id: UUID,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if name == "translate_progress":
+            stage = "translate"
+        elif name == "summarize_progress":
+            stage = str(data.get("stage"))
+        else:
+            return
+        from streamlit.runtime.scriptrunner import add_script_run_ctx
+
+        add_script_run_ctx(threading.current_thread(), self._ctx)
+        done, total = int(data.get("done", 0)), int(data.get("total", 0))
+        depth = int(data.get("depth", 0))
+        label = _STAGE_LABELS.get(stage, stage.capitalize()) + (f" (level {depth})" if depth else "")
+        self.events.append((stage, done, total))
+        if stage == "final" or total <= 0:
+            self._area.progress(1.0, text=label)
+        else:
+            self._area.progress(min(done / total, 1.0), text=f"{label}: {done} of {total}")
+
+    def clear(self) -> None:
+        self._area.empty()
+
+
+class TextStream:
+    """Text of a chat model's stream for ``st.write_stream``, keeping the last metadata.
+
+    ``response_metadata`` and ``usage_metadata`` of the final chunk (timings, token counts)
+    are kept in :attr:`meta` for the caption under the answer.
+    """
+
+    def __init__(self, chunks: Iterable[BaseMessageChunk]) -> None:
+        self._chunks = chunks
+        self.meta: dict[str, Any] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self._chunks:
+            if chunk.response_metadata:
+                self.meta.update(chunk.response_metadata)
+            usage = getattr(chunk, "usage_metadata", None)
+            if usage:
+                self.meta["usage"] = dict(usage)
+            text = chunk.content if isinstance(chunk.content, str) else chunk.text
+            if text:
+                yield text
+
+
+def stats_caption(meta: dict[str, Any]) -> str:
+    """One line of answer facts: model, time to first token, speed, tokens."""
+    parts: list[str] = []
+    if meta.get("model_name"):
+        parts.append(str(meta["model_name"]))
+    ttft = meta.get("time_to_first_token")
+    if ttft is None and meta.get("prompt_eval_duration") is not None:  # Ollama, in nanoseconds
+        ttft = meta["prompt_eval_duration"] / 1e9
+    if ttft is not None:
+        parts.append(f"first token {float(ttft) * 1000:.0f} ms")
+    speed = meta.get("tokens_per_second")
+    if speed is None and meta.get("eval_duration") and meta.get("eval_count"):
+        speed = meta["eval_count"] / (meta["eval_duration"] / 1e9)
+    if speed:
+        parts.append(f"{float(speed):.1f} tokens/s")
+    usage = meta.get("usage") or {}
+    if usage.get("output_tokens"):
+        parts.append(f"{usage['output_tokens']} tokens")
+    return " · ".join(parts)
+
+
+def load_upload(
+    upload: Any, *, max_mb: int = MAX_UPLOAD_MB, on_error: Callable[[str], None] | None = None
+) -> list[Document] | None:
+    """Read an ``st.file_uploader`` file into documents; ``None`` (after a message) if rejected."""
+    from toolkit.documents import load_bytes
+
+    say = on_error or (lambda message: st.error(message, icon=":material/block:"))
+    if upload.size > max_mb * 2**20:
+        say(f"{upload.name} is {upload.size / 2**20:.1f} MB; the limit is {max_mb} MB.")
+        return None
+    try:
+        return load_bytes(upload.getvalue(), name=upload.name)
+    except ToolkitError as exc:
+        say(f"{upload.name} was rejected: {exc}")
+        return None

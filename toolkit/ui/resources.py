@@ -1,0 +1,145 @@
+"""What the app loads once per process and shares between browser sessions.
+
+The chat model, the document indexes and the conversation store are ``st.cache_resource``
+objects: the first session that needs one builds it, every other session reuses it. The
+llama.cpp model serialises generation behind its own lock, so two sessions asking at once
+take turns and both get complete answers. A failed load is not cached: the next click retries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from langchain_core.language_models import BaseChatModel
+
+from toolkit.settings import Settings, get_settings
+
+__all__ = [
+    "ModelChoice",
+    "chat_model",
+    "conversation_store",
+    "current_choice",
+    "doctor_facts",
+    "document_index",
+    "get_llm",
+    "pulled_models",
+    "settings",
+]
+
+# Session-state keys the settings sidebar writes (see toolkit.ui.sidebar).
+BACKEND_KEY = "ui_backend"
+MODEL_KEY = "ui_model"
+N_CTX_KEY = "ui_n_ctx"
+GPU_KEY = "ui_n_gpu_layers"
+TEMPERATURE_KEY = "ui_temperature"
+COLLECTION_KEY = "ui_collection"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model a session asked for in the sidebar; equal choices share one loaded model."""
+
+    backend: str
+    model: str | None
+    n_ctx: int | None
+    n_gpu_layers: int | None
+
+    def overrides(self) -> dict[str, Any]:
+        values = {"backend": self.backend, "model": self.model, "n_ctx": self.n_ctx}
+        values["n_gpu_layers"] = self.n_gpu_layers
+        return {k: v for k, v in values.items() if v is not None}
+
+    def label(self) -> str:
+        if self.model:
+            return f"{self.backend}: {Path(self.model).name if self.backend == 'llamacpp' else self.model}"
+        return "llamacpp: embedded SmolLM2-135M" if self.backend == "llamacpp" else "ollama: llama3.2"
+
+
+def settings() -> Settings:
+    """The configuration from the environment and ``.env`` (read on every run: it is cheap)."""
+    return get_settings()
+
+
+def current_choice() -> ModelChoice:
+    """The model this session uses: its sidebar choice, else the configured one."""
+    base = settings()
+    state = st.session_state
+    model = state.get(MODEL_KEY, base.model)
+    return ModelChoice(
+        backend=state.get(BACKEND_KEY, base.backend),
+        model=(model or "").strip() or None,
+        n_ctx=state.get(N_CTX_KEY, base.n_ctx) or None,
+        n_gpu_layers=state.get(GPU_KEY, base.n_gpu_layers),
+    )
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=2)
+def chat_model(choice: ModelChoice) -> BaseChatModel:
+    """The chat model for ``choice``, built once per process (at most two kept loaded)."""
+    from toolkit.factory import chat_model_from_settings
+
+    return chat_model_from_settings(get_settings(**choice.overrides()))
+
+
+def get_llm(temperature: float | None = None) -> BaseChatModel:
+    """This session's chat model at its sidebar temperature (a cheap copy; the weights are shared)."""
+    llm = chat_model(current_choice())
+    if temperature is None:
+        temperature = st.session_state.get(TEMPERATURE_KEY)
+    if temperature is None or getattr(llm, "temperature", None) == temperature:
+        return llm
+    return llm.model_copy(update={"temperature": temperature})
+
+
+@st.cache_resource(show_spinner=False)
+def _conversation_store(path: str) -> Any:
+    from toolkit.ui.history import ConversationStore
+
+    return ConversationStore(path)
+
+
+def conversation_store() -> Any:
+    """The saved conversations, in ``<data_dir>/chats.sqlite3``."""
+    return _conversation_store(str(settings().data_dir / "chats.sqlite3"))
+
+
+@st.cache_resource(show_spinner="Opening the document index…")
+def _document_index(name: str, data_dir: str) -> Any:
+    from retrievers import open_index
+
+    return open_index(name, data_dir=Path(data_dir))
+
+
+def document_index(name: str | None = None) -> Any:
+    """The :class:`retrievers.DocumentIndex` named ``name`` (default: the sidebar's collection)."""
+    base = settings()
+    chosen = name or st.session_state.get(COLLECTION_KEY) or base.collection
+    return _document_index(chosen, str(base.data_dir))
+
+
+def forget_index(name: str) -> None:
+    """Drop the cached handle of an index that was deleted."""
+    _document_index.clear()  # cache_resource clears per function; indexes reopen cheaply
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def pulled_models(host: str) -> list[str] | str:
+    """The models pulled on the Ollama server, or the reason they cannot be listed."""
+    from toolkit.backends.ollama import list_ollama_models
+    from toolkit.errors import ToolkitError
+
+    try:
+        return list_ollama_models(host, timeout=3.0)
+    except ToolkitError as exc:
+        return str(exc)
+
+
+@st.cache_data(ttl=60, show_spinner="Checking the setup…")
+def doctor_facts(choice: ModelChoice) -> dict[str, Any]:
+    """``llama-toolkit doctor`` for ``choice`` (cached for a minute)."""
+    from toolkit.doctor import collect_facts
+
+    return collect_facts(get_settings(**choice.overrides()))

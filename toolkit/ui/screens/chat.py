@@ -1,0 +1,5 @@
+"""Page script: Streamlit runs it on every rerun of the page (see toolkit/ui/app.py)."""
+
+from toolkit.ui.chat import render
+
+render()

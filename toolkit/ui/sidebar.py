@@ -1,0 +1,93 @@
+"""The settings sidebar: backend, model, context size, GPU offload, temperature, doctor facts.
+
+Choices live in this browser session's state; the model they name is loaded once per process
+(:func:`toolkit.ui.resources.chat_model`) and shared by every session that picks the same one.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from toolkit.ui import resources as res
+
+__all__ = ["render_settings"]
+
+_BACKENDS = {"llamacpp": "llama.cpp (in process)", "ollama": "Ollama server"}
+
+
+def _init_state() -> None:
+    """Seed the widgets from the configuration on a session's first run."""
+    base = res.settings()
+    state = st.session_state
+    state.setdefault(res.BACKEND_KEY, base.backend)
+    state.setdefault(res.MODEL_KEY, base.model or "")
+    state.setdefault(res.N_CTX_KEY, base.n_ctx)
+    state.setdefault(res.GPU_KEY, base.n_gpu_layers)
+    state.setdefault(res.TEMPERATURE_KEY, base.temperature)
+    state.setdefault(res.COLLECTION_KEY, base.collection)
+
+
+def _model_input(backend: str) -> None:
+    if backend == "llamacpp":
+        st.text_input(
+            "GGUF model file",
+            key=res.MODEL_KEY,
+            placeholder="empty: embedded SmolLM2-135M",
+            help="Path to a GGUF file, e.g. ~/models/Llama-3.2-3B-Instruct-Q4_K_M.gguf",
+        )
+        return
+    host = res.settings().ollama_host
+    pulled = res.pulled_models(host)
+    if isinstance(pulled, str):
+        st.warning(pulled, icon=":material/cloud_off:")
+        st.text_input("Ollama model", key=res.MODEL_KEY, placeholder="llama3.2")
+        return
+    if not pulled:
+        st.warning(f"No models pulled at {host}: run `ollama pull llama3.2`.", icon=":material/download:")
+        st.text_input("Ollama model", key=res.MODEL_KEY, placeholder="llama3.2")
+        return
+    current = st.session_state.get(res.MODEL_KEY) or ""
+    if current not in pulled:
+        match = next((p for p in pulled if p.split(":")[0] == (current or "llama3.2")), pulled[0])
+        st.session_state[res.MODEL_KEY] = match
+    st.selectbox("Ollama model", pulled, key=res.MODEL_KEY, help=f"Models pulled at {host}")
+
+
+def render_settings() -> None:
+    """Draw the settings in the sidebar."""
+    _init_state()
+    with st.sidebar.expander("Model settings", icon=":material/tune:"):
+        backend = st.radio(
+            "Backend",
+            list(_BACKENDS),
+            key=res.BACKEND_KEY,
+            format_func=_BACKENDS.__getitem__,
+            horizontal=True,
+        )
+        _model_input(str(backend))
+        st.number_input(
+            "Context size (tokens)",
+            min_value=256,
+            max_value=131072,
+            step=1024,
+            key=res.N_CTX_KEY,
+            placeholder="auto: the model's own",
+            help="Empty: the model's trained context, capped by the KV-cache budget.",
+        )
+        st.number_input(
+            "GPU offload layers",
+            min_value=-1,
+            max_value=1000,
+            key=res.GPU_KEY,
+            placeholder="auto",
+            help="-1 all, 0 none (CPU). Empty: all when llama.cpp was built with a GPU backend.",
+        )
+        st.slider("Temperature", 0.0, 2.0, step=0.05, key=res.TEMPERATURE_KEY)
+    choice = res.current_choice()
+    st.sidebar.caption(f"Model: {choice.label()}")
+    with st.sidebar.expander("Doctor", icon=":material/stethoscope:"):
+        if st.button("Check the setup", key="ui_doctor"):
+            facts = dict(res.doctor_facts(choice))
+            ok = facts.pop("ok", False)
+            (st.success if ok else st.error)("ready" if ok else "not ready - see below")
+            st.table({"": {k: str(v) for k, v in facts.items()}})
