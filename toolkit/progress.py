@@ -11,18 +11,52 @@ renders in a terminal and as a widget in Jupyter/Colab::
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import Any, TextIO
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-__all__ = ["ProgressBar"]
+__all__ = ["ProgressBar", "ProgressEvent", "parse_progress"]
 
 _STAGES = {
     "map": "summarizing parts",
     "collapse": "combining summaries",
+    "final": "writing the summary",
     "translate": "translating",
 }
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One progress report of a chain: ``done`` of ``total`` steps of ``stage``.
+
+    ``stage`` is ``map``, ``collapse`` or ``final`` (summarize) or ``translate``; ``depth``
+    is the collapse level (0 for the first).
+    """
+
+    stage: str
+    done: int
+    total: int
+    depth: int = 0
+
+    @property
+    def label(self) -> str:
+        """What is happening, e.g. ``combining summaries (level 2)``."""
+        return _STAGES.get(self.stage, self.stage) + (f" (level {self.depth})" if self.depth else "")
+
+
+def parse_progress(name: str, data: Any) -> ProgressEvent | None:
+    """The chains' ``summarize_progress`` / ``translate_progress`` custom events; None for others."""
+    if name == "translate_progress":
+        stage = "translate"
+    elif name == "summarize_progress":
+        stage = str(data.get("stage"))
+    else:
+        return None
+    return ProgressEvent(
+        stage, int(data.get("done", 0)), int(data.get("total", 0)), int(data.get("depth", 0))
+    )
 
 
 class ProgressBar(BaseCallbackHandler):
@@ -49,18 +83,16 @@ class ProgressBar(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if name == "translate_progress":
-            stage = "translate"
-        elif name == "summarize_progress":
-            stage = str(data.get("stage"))
-        else:
-            return
-        if stage == "final":
+        event = parse_progress(name, data)
+        if event is not None:
+            self.update(event)
+
+    def update(self, event: ProgressEvent) -> None:
+        """Draw one progress event (subclasses draw elsewhere, e.g. in a web page)."""
+        if event.stage == "final":
             self.close()
-            return
-        depth = int(data.get("depth", 0))
-        label = _STAGES.get(stage, stage) + (f" (level {depth})" if depth else "")
-        self.show(label, int(data.get("done", 0)), int(data.get("total", 0)))
+        else:
+            self.show(event.label, event.done, event.total)
 
     def show(self, label: str, done: int, total: int, unit: str = "part") -> None:
         """Draw ``done`` of ``total`` under ``label``; a new label starts a new bar.

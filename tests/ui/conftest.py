@@ -17,6 +17,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh data folder (chat history, Chroma, uploads) for the app under test."""
     folder = tmp_path / "data"
     monkeypatch.setenv("LLAMA_TOOLKIT_DATA_DIR", str(folder))
+    monkeypatch.setenv("LLAMA_TOOLKIT_TEMPERATURE", "0")  # greedy: the same answers on every run
     for name in ("LLAMA_TOOLKIT_BACKEND", "LLAMA_TOOLKIT_MODEL", "LLAMA_TOOLKIT_COLLECTION"):
         monkeypatch.delenv(name, raising=False)
     return folder

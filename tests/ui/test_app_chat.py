@@ -43,7 +43,13 @@ def test_answer_streams_in_and_is_saved(open_page: Callable[[str], Any], data_di
     assert title == question
 
 
-def test_conversation_reopens_after_a_restart(open_page: Callable[[str], Any]) -> None:
+def saved_ids(data_dir: Path) -> list[str]:
+    from toolkit.ui.history import ConversationStore
+
+    return [c.id for c in ConversationStore(data_dir / "chats.sqlite3").conversations()]
+
+
+def test_conversation_reopens_after_a_restart(open_page: Callable[[str], Any], data_dir: Path) -> None:
     at = ask(open_page("chat"), "My name is Ada. Say hello to me.")
     first_answer = messages(at)[1][1]
     st.cache_resource.clear()  # a restarted server: nothing loaded, only the data folder remains
@@ -52,18 +58,24 @@ def test_conversation_reopens_after_a_restart(open_page: Callable[[str], Any]) -
     assert messages(again) == []  # a new browser session starts a new chat
     picker = again.sidebar.selectbox(key="chat_pick")
     assert picker.options[1] == "My name is Ada. Say hello to me."
-    picker.select_index(1).run()
+    assert picker.options[0] == "(new chat)"
+    [saved] = saved_ids(data_dir)
+    picker.set_value(saved).run()
     assert messages(again) == [("user", "My name is Ada. Say hello to me."), ("assistant", first_answer)]
     ask(again, "What is my name?")
     assert len(messages(again)) == 4
     third = open_page("chat")
     assert len(third.sidebar.selectbox(key="chat_pick").options) == 2  # still one saved conversation
-    third.sidebar.selectbox(key="chat_pick").select_index(1).run()
+    third.sidebar.selectbox(key="chat_pick").set_value(saved).run()
     assert [m[0] for m in messages(third)] == ["user", "assistant", "user", "assistant"]
 
 
-def test_temperature_and_system_prompt_reach_the_model(open_page: Callable[[str], Any]) -> None:
+def test_temperature_and_system_prompt_reach_the_model(
+    open_page: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLAMA_TOOLKIT_TEMPERATURE", "1.5")  # the configured default; the slider wins
     at = open_page("chat")
+    assert at.sidebar.slider(key="ui_temperature").value == 1.5
     at.sidebar.slider(key="ui_temperature").set_value(0.0).run()
     at.sidebar.text_area(key="chat_system_box").set_value(
         "You are a pirate. Always talk like a pirate."

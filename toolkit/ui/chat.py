@@ -24,6 +24,7 @@ _SYSTEM = "chat_system"
 # live under the keys above and the widgets are seeded from them on every run.
 _SYSTEM_BOX = "chat_system_box"
 _PICK = "chat_pick"
+_UNSAVED = ""  # the picker's entry for this session's chat before it is saved (None shows as blank)
 
 
 def _state() -> Any:
@@ -45,7 +46,7 @@ def _open(conversation_id: str | None) -> None:
 
 
 def _on_pick() -> None:
-    _open(st.session_state.get(_PICK))
+    _open(st.session_state.get(_PICK) or None)
 
 
 def _on_system() -> None:
@@ -54,7 +55,7 @@ def _on_system() -> None:
 
 def _new_chat() -> None:
     _open(None)
-    st.session_state[_PICK] = None
+    st.session_state[_PICK] = _UNSAVED
 
 
 def _delete_current() -> None:
@@ -84,12 +85,12 @@ def _sidebar() -> None:
         if state.get(_ID) in titles:
             state[_PICK] = state[_ID]
         elif state.get(_PICK) not in titles:
-            state[_PICK] = None
+            state[_PICK] = _UNSAVED
         st.selectbox(
             "Saved conversations",
-            [None, *titles],
+            [_UNSAVED, *titles],
             key=_PICK,
-            format_func=lambda cid: "(this new chat)" if cid is None else titles[cid],
+            format_func=lambda cid: titles.get(cid, "(new chat)"),
             on_change=_on_pick,
         )
         state[_SYSTEM_BOX] = state[_SYSTEM]

@@ -7,14 +7,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from uuid import UUID
 
 import streamlit as st
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.documents import Document
 from langchain_core.messages import BaseMessageChunk
 
 from toolkit.errors import ToolkitError
+from toolkit.progress import ProgressBar, ProgressEvent
 
 __all__ = [
     "MAX_UPLOAD_MB",
@@ -52,55 +51,33 @@ def show_errors(doing: str) -> Iterator[None]:
         )
 
 
-_STAGE_LABELS = {
-    "map": "Summarizing parts",
-    "collapse": "Combining summaries",
-    "final": "Writing the summary",
-    "translate": "Translating",
-}
+class ChainProgress(ProgressBar):
+    """Draws the chains' ``summarize_progress`` / ``translate_progress`` events as ``st.progress``.
 
-
-class ChainProgress(BaseCallbackHandler):
-    """Draws the chains' ``summarize_progress`` / ``translate_progress`` events as a progress bar.
-
-    Create it inside the script run (it remembers the run's context, so events raised on a
-    worker thread still draw).
+    Create it inside the script run: it remembers the run's context, so events raised on a
+    worker thread still draw. :attr:`events` keeps every event, for a summary afterwards.
     """
 
     def __init__(self, container: Any | None = None) -> None:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+        super().__init__()
         self._ctx = get_script_run_ctx()
         self._area = (container or st).empty()
-        self.events: list[tuple[str, int, int]] = []
+        self.events: list[ProgressEvent] = []
 
-    def on_custom_event(
-        self,
-        name: str,
-        data: Any,
-        *,
-        run_id: UUID,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if name == "translate_progress":
-            stage = "translate"
-        elif name == "summarize_progress":
-            stage = str(data.get("stage"))
-        else:
-            return
+    def update(self, event: ProgressEvent) -> None:
         from streamlit.runtime.scriptrunner import add_script_run_ctx
 
         add_script_run_ctx(threading.current_thread(), self._ctx)
-        done, total = int(data.get("done", 0)), int(data.get("total", 0))
-        depth = int(data.get("depth", 0))
-        label = _STAGE_LABELS.get(stage, stage.capitalize()) + (f" (level {depth})" if depth else "")
-        self.events.append((stage, done, total))
-        if stage == "final" or total <= 0:
+        self.events.append(event)
+        label = event.label[:1].upper() + event.label[1:]
+        if event.stage == "final" or event.total <= 0:
             self._area.progress(1.0, text=label)
         else:
-            self._area.progress(min(done / total, 1.0), text=f"{label}: {done} of {total}")
+            self._area.progress(
+                min(event.done / event.total, 1.0), text=f"{label}: {event.done} of {event.total}"
+            )
 
     def clear(self) -> None:
         self._area.empty()

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 from langchain_core.callbacks import BaseCallbackHandler
 
+from toolkit.progress import ProgressEvent
 from toolkit.ui import resources as res
 from toolkit.ui.components import ChainProgress, show_errors
 from toolkit.ui.text_input import Result, Source, download, pick_source, show_result
@@ -73,11 +74,9 @@ def _options() -> dict[str, Any]:
     }
 
 
-def _caption(
-    seconds: float, stats: dict[str, Any], events: list[tuple[str, int, int]], source: Source
-) -> str:
+def _caption(seconds: float, stats: dict[str, Any], events: list[ProgressEvent], source: Source) -> str:
     parts = [f"{source.name}", f"{seconds:.1f} s"]
-    chunks = int(stats.get("chunks") or max((t for s, _, t in events if s == "map"), default=0))
+    chunks = int(stats.get("chunks") or max((e.total for e in events if e.stage == "map"), default=0))
     if chunks:
         parts.append(f"{chunks} parts summarized, then combined")
         depth = int(stats.get("depth") or 0)

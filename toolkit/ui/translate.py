@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from toolkit.progress import ProgressEvent
 from toolkit.ui import resources as res
 from toolkit.ui.components import ChainProgress, show_errors
 from toolkit.ui.text_input import Result, Source, download, file_name, pick_source, show_result
@@ -90,9 +91,7 @@ def _glossary() -> tuple[dict[str, str], bool]:
     return glossary, not problems
 
 
-def _caption(
-    source: Source, target: Any, given: Any, seconds: float, events: list[tuple[str, int, int]]
-) -> str:
+def _caption(source: Source, target: Any, given: Any, seconds: float, events: list[ProgressEvent]) -> str:
     from toolkit.chains.languages import detect_language
 
     parts = [source.name, f"into {target.name}"]
@@ -101,7 +100,7 @@ def _caption(
     else:
         detected = detect_language("\n\n".join(d.page_content for d in source.docs))
         parts.append(f"from {detected.name} (detected)" if detected else "source language not detected")
-    units = max((total for _, _, total in events), default=0)
+    units = max((e.total for e in events), default=0)
     if units:
         parts.append(f"{units} unit{'s' if units > 1 else ''}")
     parts.append(f"{seconds:.1f} s")
