@@ -2,10 +2,26 @@
 
 Quick start::
 
-    from toolkit import get_chat_model
+    from toolkit import get_chat_model, get_embeddings, summarize_chain, translate_chain
 
     llm = get_chat_model()              # embedded SmolLM2-135M, in process, offline
     print(llm.invoke("Tell me a joke").content)
+    print(summarize_chain(llm, length="short").invoke(long_text))
+    print(translate_chain(llm, to="fr").invoke("I love programming."))
+    vectors = get_embeddings().embed_documents(["some text"])  # offline MiniLM: 384 floats
+
+``get_chat_model()`` returns a plain LangChain ``BaseChatModel``, and every chain factory
+takes any ``BaseChatModel`` (yours, or another provider's) and returns a ``Runnable`` with
+typed input and output schemas, ready for LCEL (``|``, ``RunnableParallel``...). Pass
+``ProgressBar()`` as a callback to draw a long chain's progress, in a terminal or a notebook.
+
+The rest of the public API lives in three sibling packages, each with an explicit ``__all__``:
+
+- ``retrievers``: RAG over your documents (``open_index``, ``ingest``, ``HybridRetriever``,
+  ``rag_chain``).
+- ``agents``: tool-calling agents (``create_assistant``, ``create_research_agent``,
+  ``stream_steps``).
+- ``tools``: the agents' LangChain tools (``default_tools``, ``calculator``...).
 
 Nothing heavy happens at import: names below are loaded on first use.
 """
@@ -37,6 +53,7 @@ __all__ = [
     "ModelNotFoundError",
     "ModelNotPulledError",
     "OllamaUnreachableError",
+    "ProgressBar",
     "Settings",
     "ToolkitChatOllama",
     "ToolkitError",
@@ -46,7 +63,10 @@ __all__ = [
     "__version__",
     "embedded_model_path",
     "get_chat_model",
+    "get_embeddings",
     "get_settings",
+    "summarize_chain",
+    "translate_chain",
 ]
 
 _LAZY = {
@@ -56,6 +76,10 @@ _LAZY = {
     "get_settings": "toolkit.settings",
     "get_chat_model": "toolkit.factory",
     "embedded_model_path": "toolkit.embedded",
+    "get_embeddings": "retrievers.embeddings",
+    "summarize_chain": "toolkit.chains.summarize",
+    "translate_chain": "toolkit.chains.translate",
+    "ProgressBar": "toolkit.progress",
     **{
         name: "toolkit.errors"
         for name in (
@@ -85,8 +109,11 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from retrievers.embeddings import get_embeddings
     from toolkit.backends.llamacpp import ChatLlama
     from toolkit.backends.ollama import ToolkitChatOllama
+    from toolkit.chains.summarize import summarize_chain
+    from toolkit.chains.translate import translate_chain
     from toolkit.embedded import embedded_model_path
     from toolkit.errors import (
         BackendUnavailableError,
@@ -112,6 +139,7 @@ if TYPE_CHECKING:
         UnsupportedInputError,
     )
     from toolkit.factory import get_chat_model
+    from toolkit.progress import ProgressBar
     from toolkit.settings import Settings, get_settings
 
 
