@@ -142,3 +142,33 @@ def dead_host() -> str:
     from ui.browser import free_port
 
     return f"http://127.0.0.1:{free_port()}"
+
+
+def test_an_answer_stopped_by_the_next_message_is_kept(
+    open_page: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch, data_dir: Path
+) -> None:
+    """Sending while an answer streams reruns the page: the part already written is kept."""
+    from langchain_core.messages import AIMessageChunk
+    from streamlit.runtime.scriptrunner import RerunException
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+
+    from toolkit.ui import resources
+
+    class Interrupted:
+        """Streams two pieces, then the page is rerun as a new message would rerun it."""
+
+        def stream(self, messages: Any) -> Any:
+            yield AIMessageChunk(content="Llamas are ")
+            yield AIMessageChunk(content="camelids")
+            raise RerunException(RerunData())
+
+    at = open_page("chat")
+    monkeypatch.setattr(resources, "get_llm", lambda temperature=None: Interrupted())
+    ask(at, "Tell me about llamas.")
+    assert messages(at) == [("user", "Tell me about llamas."), ("assistant", "Llamas are camelids")]
+    assert at.chat_message[1].caption[0].value.startswith("stopped by your next message")
+    [saved] = saved_ids(data_dir)
+    from toolkit.ui.history import ConversationStore
+
+    [_, reply] = ConversationStore(data_dir / "chats.sqlite3").turns(saved)
+    assert reply.content == "Llamas are camelids" and reply.meta["stopped"] is True

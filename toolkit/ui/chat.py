@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from streamlit.runtime.scriptrunner import RerunException, StopException
 
 from toolkit.errors import ContextOverflowError
 from toolkit.ui import resources as res
@@ -103,6 +104,8 @@ def _show(turn: ChatTurn) -> None:
         for name in turn.meta.get("images", []):
             st.caption(f"image: {name}")
         caption = stats_caption(turn.meta) if turn.role == "assistant" else ""
+        if turn.meta.get("stopped"):
+            caption = "stopped by your next message" + (f" · {caption}" if caption else "")
         if caption:
             st.caption(caption)
 
@@ -134,13 +137,17 @@ def _user_message(text: str, files: list[Any], llm: Any) -> HumanMessage:
 
 
 def _answer(
-    llm: Any, system: str, turns: list[ChatTurn], question: HumanMessage
+    llm: Any, system: str, turns: list[ChatTurn], question: HumanMessage, streams: list[TextStream]
 ) -> tuple[str, dict[str, Any]]:
-    """Stream the answer; the oldest turns are left out if the context window is too small."""
+    """Stream the answer; the oldest turns are left out if the context window is too small.
+
+    Each attempt's stream is appended to ``streams``, so the caller can keep a stopped answer.
+    """
     history = _history(turns)
     head: list[BaseMessage] = [SystemMessage(system)] if system.strip() else []
     while True:
         stream = TextStream(llm.stream([*head, *history, question]))
+        streams.append(stream)
         try:
             answer = st.write_stream(stream)
         except ContextOverflowError:
@@ -157,33 +164,50 @@ def _answer(
 def render() -> None:
     """Draw the chat page."""
     state = _state()
+    # The sidebar comes first: after the answer's last element the run must not be
+    # interruptible (a message sent the moment an answer ends would be lost).
     _sidebar()
     st.title("Chat", anchor=False)
     for turn in state[_TURNS]:
         _show(turn)
     prompt = st.chat_input("Message the model", accept_file=True, file_type=IMAGE_TYPES, max_upload_size=20)
-    if not prompt:
-        return
-    text = (prompt.text or "").strip()
-    files = list(prompt.files or [])
+    if prompt:
+        _send(state, (prompt.text or "").strip(), list(prompt.files or []))
+
+
+def _send(state: Any, text: str, files: list[Any]) -> None:
+    """Answer ``text`` (and images), streaming, then save both turns."""
     if not text and not files:
         return
     user = ChatTurn("user", text, {"images": [f.name for f in files]} if files else {})
     _show(user)
+    streams: list[TextStream] = []
     with st.chat_message("assistant"), show_errors("answer"):
         llm = res.get_llm()
-        answer, meta = _answer(llm, state[_SYSTEM], state[_TURNS], _user_message(text, files, llm))
+        try:
+            answer, meta = _answer(
+                llm, state[_SYSTEM], state[_TURNS], _user_message(text, files, llm), streams
+            )
+        except (RerunException, StopException):
+            # Another message or click stopped this answer: keep what was already on screen.
+            partial = streams[-1].text if streams else ""
+            if partial.strip():
+                _save(state, user, ChatTurn("assistant", partial, {**streams[-1].meta, "stopped": True}))
+            raise
         if not answer.strip():
             st.caption("The model gave an empty answer.")
         caption = stats_caption(meta)
         if caption:
             st.caption(caption)
-        store = res.conversation_store()
-        if state[_ID] is None:
-            state[_ID] = store.create(text or "image", state[_SYSTEM])
-        else:
-            store.set_system_prompt(state[_ID], state[_SYSTEM])
-        reply = ChatTurn("assistant", answer, meta)
-        store.add(state[_ID], user)
-        store.add(state[_ID], reply)
-        state[_TURNS] = [*state[_TURNS], user, reply]
+        _save(state, user, ChatTurn("assistant", answer, meta))
+
+
+def _save(state: Any, user: ChatTurn, reply: ChatTurn) -> None:
+    store = res.conversation_store()
+    if state[_ID] is None:
+        state[_ID] = store.create(user.content or "image", state[_SYSTEM])
+    else:
+        store.set_system_prompt(state[_ID], state[_SYSTEM])
+    store.add(state[_ID], user)
+    store.add(state[_ID], reply)
+    state[_TURNS] = [*state[_TURNS], user, reply]

@@ -93,6 +93,12 @@ class TextStream:
     def __init__(self, chunks: Iterable[BaseMessageChunk]) -> None:
         self._chunks = chunks
         self.meta: dict[str, Any] = {}
+        self._pieces: list[str] = []
+
+    @property
+    def text(self) -> str:
+        """The text streamed so far."""
+        return "".join(self._pieces)
 
     def __iter__(self) -> Iterator[str]:
         for chunk in self._chunks:
@@ -103,6 +109,7 @@ class TextStream:
                 self.meta["usage"] = dict(usage)
             text = chunk.content if isinstance(chunk.content, str) else chunk.text
             if text:
+                self._pieces.append(text)
                 yield text
 
 
