@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import streamlit as st
@@ -10,8 +9,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 
 from toolkit.progress import ProgressEvent
 from toolkit.ui import resources as res
-from toolkit.ui.components import ChainProgress, show_errors
-from toolkit.ui.text_input import Result, Source, download, pick_source, show_result
+from toolkit.ui.components import show_errors
+from toolkit.ui.text_input import Result, Source, download, pick_source, run_streamed, show_result
 
 __all__ = ["render"]
 
@@ -99,12 +98,8 @@ def _summarize(source: Source, options: dict[str, Any]) -> None:
         resolve_language(options["language"])  # an unknown language fails before the model loads
     llm = res.get_llm()
     chain = summarize_chain(llm, **options)
-    progress, stats = ChainProgress(), _Stats()
-    start = time.perf_counter()
-    output = st.write_stream(chain.stream(source.docs, config={"callbacks": [progress, stats]}))
-    seconds = time.perf_counter() - start
-    progress.clear()
-    text = output if isinstance(output, str) else "".join(map(str, output))
+    stats = _Stats()
+    text, seconds, progress = run_streamed(chain, source.docs, stats)
     if not text.strip():
         st.warning("The model returned an empty summary. Try again, or pick another length or style.")
         return

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 from langchain_core.documents import Document
 
-from toolkit.ui.components import MAX_UPLOAD_MB, load_upload
+from toolkit.ui.components import MAX_UPLOAD_MB, ChainProgress, load_upload
 
 __all__ = [
     "PASTE",
@@ -18,6 +20,7 @@ __all__ = [
     "download",
     "file_name",
     "pick_source",
+    "run_streamed",
     "show_result",
 ]
 
@@ -133,3 +136,16 @@ def download(result: Result, key: str) -> None:
 def file_name(stem: str, plain: bool) -> tuple[str, str]:
     """``(file name, mime type)`` for a result: ``.txt`` for plain text, else ``.md``."""
     return (f"{stem}.txt", "text/plain") if plain else (f"{stem}.md", "text/markdown")
+
+
+def run_streamed(chain: Any, docs: list[Document], *callbacks: Any) -> tuple[str, float, ChainProgress]:
+    """Stream ``chain`` over ``docs`` into the page under a progress bar.
+
+    Returns the text, the seconds it took, and the progress handler (its ``events``).
+    """
+    progress = ChainProgress()
+    start = time.perf_counter()
+    output = st.write_stream(chain.stream(docs, config={"callbacks": [progress, *callbacks]}))
+    seconds = time.perf_counter() - start
+    progress.clear()
+    return (output if isinstance(output, str) else "".join(map(str, output))), seconds, progress

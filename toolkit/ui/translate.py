@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import streamlit as st
 
 from toolkit.progress import ProgressEvent
 from toolkit.ui import resources as res
-from toolkit.ui.components import ChainProgress, show_errors
-from toolkit.ui.text_input import Result, Source, download, file_name, pick_source, show_result
+from toolkit.ui.components import show_errors
+from toolkit.ui.text_input import (
+    Result,
+    Source,
+    download,
+    file_name,
+    pick_source,
+    run_streamed,
+    show_result,
+)
 
 __all__ = ["COMMON_LANGUAGES", "parse_glossary", "render"]
 
@@ -116,12 +123,7 @@ def _translate(source: Source, to: str, origin: str | None, glossary: dict[str, 
     chain = translate_chain(
         res.get_llm(), to=target.code, source=given.code if given else None, glossary=glossary or None
     )
-    progress = ChainProgress()
-    start = time.perf_counter()
-    output = st.write_stream(chain.stream(source.docs, config={"callbacks": [progress]}))
-    seconds = time.perf_counter() - start
-    progress.clear()
-    text = output if isinstance(output, str) else "".join(map(str, output))
+    text, seconds, progress = run_streamed(chain, source.docs)
     if not text.strip():
         st.warning("The model returned an empty translation. Try again.")
         return
