@@ -70,3 +70,21 @@ def test_empty_collection_says_how_to_add_documents(open_page: Callable[[str], A
     (link,) = at.get("page_link")
     assert link.proto.label == "Go to the Documents page" and link.proto.page_script_hash
     assert not at.error
+
+
+def test_citations_without_a_source_are_flagged() -> None:
+    from toolkit.ui.ask import citation_check
+
+    sources = [{"n": 1, "name": "kelvara-bridge.md"}]
+    assert citation_check("Finished in 1911 [1].", sources) == ""
+    assert citation_check("Finished in 1913 [2].", sources) == (
+        "The answer cites [2], which is not among the sources below: check it against them."
+    )
+    assert citation_check("Finished in 1911 [1][3] and [4].", sources).startswith(
+        "The answer cites [3], [4],"
+    )
+    assert citation_check("Finished in 1911.", sources) == (
+        "The answer cites no source: check it against the sources below."
+    )
+    assert citation_check("Finished in 1911.", []) == ""  # no sources: the page says so already
+    assert citation_check("", sources) == ""

@@ -8,6 +8,7 @@ history, so a follow-up question keeps its subject.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import suppress
 from pathlib import Path
@@ -21,7 +22,7 @@ from toolkit.ui import resources as res
 from toolkit.ui.components import show_errors
 from toolkit.ui.documents import collection_picker, escape_markdown
 
-__all__ = ["PLACEHOLDER", "render", "source_label"]
+__all__ = ["PLACEHOLDER", "citation_check", "render", "source_label"]
 
 PLACEHOLDER = "Ask a question about your documents"
 RETRIEVED = 4  # chunks the retriever returns per question
@@ -113,7 +114,27 @@ def _ready(name: str, existing: list[str]) -> bool:
     return True
 
 
-def _show_sources(sources: list[dict[str, Any]]) -> None:
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+def citation_check(answer: str, sources: list[dict[str, Any]]) -> str:
+    """A warning when the answer cites a number no source has, or cites nothing; else ``""``."""
+    if not sources or not answer.strip():
+        return ""
+    cited = {int(n) for n in _CITATION.findall(answer)}
+    unknown = sorted(cited - {int(s["n"]) for s in sources})
+    if unknown:
+        numbers = ", ".join(f"[{n}]" for n in unknown)
+        return f"The answer cites {numbers}, which is not among the sources below: check it against them."
+    if not cited:
+        return "The answer cites no source: check it against the sources below."
+    return ""
+
+
+def _show_sources(sources: list[dict[str, Any]], answer: str = "") -> None:
+    warning = citation_check(answer, sources)
+    if warning:
+        st.caption(f":material/warning: {warning}")
     if not sources:
         st.caption("No passage of the documents matched the question.")
         return
@@ -129,7 +150,7 @@ def _show(turn: dict[str, Any], name: str) -> None:
         st.markdown(turn["question"])
     with st.chat_message("assistant"):
         st.markdown(turn["answer"] or "_(empty answer)_")
-        _show_sources(turn["sources"])
+        _show_sources(turn["sources"], turn["answer"])
         if turn["collection"] != name:
             st.caption(f"from the collection {escape_markdown(turn['collection'])}")
 
@@ -155,7 +176,7 @@ def _answer(name: str, question: str, turns: list[dict[str, Any]]) -> dict[str, 
     text = answer if isinstance(answer, str) else "".join(map(str, answer))
     if not text.strip():
         st.caption("The model gave an empty answer.")
-    _show_sources(stream.sources)
+    _show_sources(stream.sources, text)
     return {"question": question, "answer": text, "sources": stream.sources, "collection": name}
 
 
