@@ -46,7 +46,7 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(data_dir: Path, log_path: Path) -> Iterator[str]:
-    """``streamlit run streamlit_app.py`` on a free loopback port; yields its URL."""
+    """``streamlit run streamlit_app.py`` on a free loopback port, with ``data_dir``; yields its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_TOOLKIT_") and k != "OLLAMA_HOST"}
     env["LLAMA_TOOLKIT_DATA_DIR"] = str(data_dir)
@@ -62,6 +62,13 @@ def streamlit_server(data_dir: Path, log_path: Path) -> Iterator[str]:
         "--server.fileWatcherType=none",
         "--browser.gatherUsageStats=false",
     ]
+    with serving(cmd, port, log_path, env=env) as url:
+        yield url
+
+
+@contextmanager
+def serving(cmd: list[str], port: int, log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run ``cmd`` (a Streamlit app listening on ``port``) until its health check answers; yields its URL."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pytest
 from toolkit import cli
 from toolkit.errors import ConfigurationError
 from toolkit.ui.history import ChatTurn, ConversationStore
-from ui.browser import free_port
+from ui.browser import free_port, serving
 
 
 def test_conversations_round_trip_in_order(tmp_path: Path) -> None:
@@ -79,24 +77,6 @@ def test_ui_command_line() -> None:
 @pytest.mark.integration
 def test_ui_command_serves_the_app(tmp_path: Path) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "toolkit", "ui", "--port", str(port), "--temperature", "0.3"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    assert r.read() == b"ok"
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
-                assert time.monotonic() < deadline, "the app did not start within 60 s"
-                time.sleep(0.3)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-            assert r.status == 200 and b"<html" in r.read().lower()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    cmd = [sys.executable, "-m", "toolkit", "ui", "--port", str(port), "--temperature", "0.3"]
+    with serving(cmd, port, tmp_path / "ui.log") as url, urllib.request.urlopen(url + "/", timeout=5) as r:
+        assert r.status == 200 and b"<html" in r.read().lower()

@@ -90,7 +90,7 @@ def _agent() -> Any:
     from agents.assistant import create_assistant
 
     state = st.session_state
-    collection = str(state.get(res.COLLECTION_KEY) or res.settings().collection)
+    collection = res.current_collection()
     key = (res.current_choice(), state.get(res.TEMPERATURE_KEY), collection)
     agents = state.setdefault(_AGENTS, {})
     if key not in agents:

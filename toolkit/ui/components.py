@@ -22,6 +22,8 @@ __all__ = [
     "load_upload",
     "show_errors",
     "stats_caption",
+    "supported_extensions",
+    "upload_types",
 ]
 
 log = logging.getLogger("toolkit.ui")
@@ -107,7 +109,7 @@ class TextStream:
             usage = getattr(chunk, "usage_metadata", None)
             if usage:
                 self.meta["usage"] = dict(usage)
-            text = chunk.content if isinstance(chunk.content, str) else chunk.text
+            text = chunk.text  # string content, or the text blocks of a list
             if text:
                 self._pieces.append(text)
                 yield text
@@ -132,6 +134,23 @@ def stats_caption(meta: dict[str, Any]) -> str:
     if usage.get("output_tokens"):
         parts.append(f"{usage['output_tokens']} tokens")
     return " · ".join(parts)
+
+
+def supported_extensions() -> list[str]:
+    """The extensions the toolkit reads (``.md``...), RAG's CSV and source-code loaders included.
+
+    Registering those loaders first makes every page offer the same types, whichever ran first.
+    """
+    from retrievers.loaders import register_rag_loaders
+    from toolkit.documents import supported_extensions as registered
+
+    register_rag_loaders()  # idempotent; ingest() does it too, but the uploaders need it first
+    return registered()
+
+
+def upload_types() -> list[str]:
+    """:func:`supported_extensions` without the dots, for ``st.file_uploader(type=...)``."""
+    return [ext.lstrip(".") for ext in supported_extensions()]
 
 
 def load_upload(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from toolkit.ui import resources as res
-from toolkit.ui.components import MAX_UPLOAD_MB, show_errors
+from toolkit.ui.components import MAX_UPLOAD_MB, show_errors, supported_extensions, upload_types
 
 if TYPE_CHECKING:
     from streamlit.runtime.uploaded_file_manager import UploadedFile
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 __all__ = [
     "collection_name_problem",
     "collection_picker",
-    "current_collection",
     "escape_markdown",
     "render",
     "stored_collections",
@@ -100,11 +99,6 @@ def stored_collections() -> list[str]:
     return list_indexes(data_dir=_data_dir())
 
 
-def current_collection() -> str:
-    """This session's collection: the one picked on a page, else the ``collection`` setting."""
-    return str(st.session_state.get(res.COLLECTION_KEY) or res.settings().collection)
-
-
 def _copy_pick(key: str) -> None:
     value = st.session_state.get(key)
     if value:
@@ -119,7 +113,7 @@ def collection_picker(key: str, label: str = "Collection", help: str | None = No
     """
     state = st.session_state
     existing = stored_collections()
-    current = current_collection()
+    current = res.current_collection()
     state[res.COLLECTION_KEY] = current
     state[key] = current  # before the widget exists in this run: allowed, and keeps them in step
     st.selectbox(
@@ -222,18 +216,9 @@ class _Saved:
                 pass
 
 
-def _supported() -> list[str]:
-    """The extensions ingestion reads, the CSV and source-code loaders of RAG included."""
-    from retrievers.loaders import register_rag_loaders
-    from toolkit.documents import supported_extensions
-
-    register_rag_loaders()  # idempotent; ingest() does it too, but the uploaders need it first
-    return supported_extensions()
-
-
 def _save_uploads(uploads: Sequence[UploadedFile], folder: Path) -> _Saved:
     saved = _Saved()
-    supported = _supported()
+    supported = supported_extensions()
     limit = MAX_UPLOAD_MB * 2**20
     for upload in uploads:
         rel = _safe_relpath(upload.name)
@@ -394,7 +379,7 @@ def _drop(name: str) -> None:
     from retrievers import delete_index
 
     delete_index(name, data_dir=_data_dir())
-    res.forget_index(name)
+    res.forget_indexes()
     folder = uploads_folder(name)
     if folder.is_dir() and _within(str(folder), _data_dir() / "uploads"):
         shutil.rmtree(folder, ignore_errors=True)
@@ -513,7 +498,7 @@ def _collections() -> tuple[str, list[str]] | None:
 
 def _add_documents(name: str) -> None:
     st.subheader("Add documents", anchor=False)
-    types = [ext.lstrip(".") for ext in _supported()]
+    types = upload_types()
     n = st.session_state[_ROUND]
     files = st.file_uploader(
         "Upload files",

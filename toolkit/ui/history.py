@@ -79,6 +79,7 @@ class ConversationStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
+                db.execute("PRAGMA journal_mode = WAL")  # stored in the file: once is enough
                 db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise ConfigurationError(
@@ -95,8 +96,7 @@ class ConversationStore:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=10.0)
         try:
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA foreign_keys = ON")  # per connection, unlike the journal mode
             with db:  # one transaction: committed on success, rolled back on error
                 yield db
         finally:

@@ -8,22 +8,24 @@ take turns and both get complete answers. A failed load is not cached: the next 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from langchain_core.language_models import BaseChatModel
 
-from toolkit.settings import Settings, get_settings
+from toolkit.settings import DEFAULT_OLLAMA_MODEL, Settings, get_settings
 
 __all__ = [
     "ModelChoice",
     "chat_model",
     "conversation_store",
     "current_choice",
+    "current_collection",
     "doctor_facts",
     "document_index",
+    "forget_indexes",
     "get_llm",
     "pulled_models",
     "settings",
@@ -48,14 +50,17 @@ class ModelChoice:
     n_gpu_layers: int | None
 
     def overrides(self) -> dict[str, Any]:
-        values = {"backend": self.backend, "model": self.model, "n_ctx": self.n_ctx}
-        values["n_gpu_layers"] = self.n_gpu_layers
-        return {k: v for k, v in values.items() if v is not None}
+        """The choice as ``get_settings`` overrides (unset fields keep the configuration's)."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
     def label(self) -> str:
         if self.model:
             return f"{self.backend}: {Path(self.model).name if self.backend == 'llamacpp' else self.model}"
-        return "llamacpp: embedded SmolLM2-135M" if self.backend == "llamacpp" else "ollama: llama3.2"
+        return (
+            "llamacpp: embedded SmolLM2-135M"
+            if self.backend == "llamacpp"
+            else f"ollama: {DEFAULT_OLLAMA_MODEL}"
+        )
 
 
 def settings() -> Settings:
@@ -113,16 +118,19 @@ def _document_index(name: str, data_dir: str) -> Any:
     return open_index(name, data_dir=Path(data_dir))
 
 
+def current_collection() -> str:
+    """This session's collection: the one picked on a page, else the ``collection`` setting."""
+    return str(st.session_state.get(COLLECTION_KEY) or settings().collection)
+
+
 def document_index(name: str | None = None) -> Any:
-    """The :class:`retrievers.DocumentIndex` named ``name`` (default: the sidebar's collection)."""
-    base = settings()
-    chosen = name or st.session_state.get(COLLECTION_KEY) or base.collection
-    return _document_index(chosen, str(base.data_dir))
+    """The :class:`retrievers.DocumentIndex` named ``name`` (default: this session's collection)."""
+    return _document_index(name or current_collection(), str(settings().data_dir))
 
 
-def forget_index(name: str) -> None:
-    """Drop the cached handle of an index that was deleted."""
-    _document_index.clear()  # cache_resource clears per function; indexes reopen cheaply
+def forget_indexes() -> None:
+    """Drop the cached index handles (after a collection was deleted); they reopen cheaply."""
+    _document_index.clear()  # st.cache_resource clears a whole function, not one entry
 
 
 @st.cache_data(ttl=30, show_spinner=False)

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 from langchain_core.documents import Document
 
-from toolkit.ui.components import MAX_UPLOAD_MB, ChainProgress, load_upload
+from toolkit.ui.components import MAX_UPLOAD_MB, ChainProgress, load_upload, upload_types
 
 __all__ = [
     "PASTE",
@@ -50,12 +50,6 @@ class Result:
     mime: str
 
 
-def _extensions() -> list[str]:
-    from toolkit.documents import supported_extensions
-
-    return [ext.lstrip(".") for ext in supported_extensions()]
-
-
 class SourcePicker:
     """The input widgets of a page; :meth:`load` reads them when the page's button is clicked."""
 
@@ -79,7 +73,7 @@ class SourcePicker:
         else:
             self.upload = st.file_uploader(
                 "Document",
-                type=_extensions(),
+                type=upload_types(),
                 key=f"{prefix}_file",
                 max_upload_size=MAX_UPLOAD_MB,
                 help=f"Text, Markdown, PDF, HTML or Word, up to {MAX_UPLOAD_MB} MB.",
