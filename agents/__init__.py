@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from toolkit._lazy import lazy_exports
+from toolkit.lazy import lazy_exports
 
 __all__ = [
     "AnswerStep",

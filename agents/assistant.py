@@ -133,7 +133,7 @@ def create_assistant(
             "workspace only configures the default tools; add the file tools to `tools` yourself"
         )
     if llm is None:
-        from toolkit.factory import get_chat_model
+        from toolkit.backends.factory import get_chat_model
 
         llm = get_chat_model()
     if tools is None:

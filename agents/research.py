@@ -124,7 +124,7 @@ def create_research_agent(
 
     search = make_document_search_tool(retriever, k=k, collection=collection)
     if llm is None:
-        from toolkit.factory import get_chat_model
+        from toolkit.backends.factory import get_chat_model
 
         llm = get_chat_model()
     return build_agent(

@@ -141,9 +141,7 @@ def stream_steps(
 
     Errors of the model (e.g. ``ContextOverflowError``) propagate; tool errors never do.
     """
-    streamed_ids: set[str] = set()
-    seen: set[str] = set()
-    answer: AnswerStep | None = None
+    turn = _Turn()
     stream = agent.stream(
         {"messages": [{"role": "user", "content": user_input}]},
         _config(agent, thread_id, config),
@@ -151,41 +149,55 @@ def stream_steps(
     )
     for mode, data in stream:
         if mode == "messages":
-            chunk, meta = data
-            if (
-                isinstance(chunk, AIMessageChunk)
-                and meta.get("langgraph_node") == _MODEL_NODE
-                and (text := chunk.text)
-            ):
-                if chunk.id:
-                    streamed_ids.add(chunk.id)
-                yield TokenStep(text)
-            continue
-        for update in data.values():
-            for message in _messages(update):
-                if message.id is not None:
-                    if message.id in seen:
-                        continue
-                    seen.add(message.id)
-                if isinstance(message, ToolMessage):
-                    # a return_direct tool ends the run: its result is the answer
-                    answer = AnswerStep(text=message.text)
-                    yield ToolResultStep(
-                        name=message.name or "",
-                        content=message.text,
-                        id=message.tool_call_id,
-                        is_error=message.status == "error",
-                        artifact=message.artifact,
-                    )
-                elif isinstance(message, AIMessage) and message.tool_calls:
-                    answer = None  # text before a tool call is not the answer
-                    for call in message.tool_calls:
-                        yield ToolCallStep(name=call["name"], args=dict(call["args"]), id=call["id"] or "")
-                elif isinstance(message, AIMessage):
-                    answer = AnswerStep(
-                        text=message.text,
-                        streamed=message.id in streamed_ids,
-                        step_limit=message.response_metadata.get("finish_reason") == STEP_LIMIT_REASON,
-                    )
-    if answer is not None:
-        yield answer
+            yield from turn.token(*data)
+        else:
+            for update in data.values():
+                for message in _messages(update):
+                    yield from turn.message(message)
+    if turn.answer is not None:
+        yield turn.answer
+
+
+@dataclass
+class _Turn:
+    """What one run of :func:`stream_steps` has seen so far."""
+
+    streamed_ids: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
+    answer: AnswerStep | None = None
+
+    def token(self, chunk: Any, meta: dict[str, Any]) -> Iterator[Step]:
+        if (
+            isinstance(chunk, AIMessageChunk)
+            and meta.get("langgraph_node") == _MODEL_NODE
+            and (text := chunk.text)
+        ):
+            if chunk.id:
+                self.streamed_ids.add(chunk.id)
+            yield TokenStep(text)
+
+    def message(self, message: BaseMessage) -> Iterator[Step]:
+        if message.id is not None:
+            if message.id in self.seen:
+                return
+            self.seen.add(message.id)
+        if isinstance(message, ToolMessage):
+            # a return_direct tool ends the run: its result is the answer
+            self.answer = AnswerStep(text=message.text)
+            yield ToolResultStep(
+                name=message.name or "",
+                content=message.text,
+                id=message.tool_call_id,
+                is_error=message.status == "error",
+                artifact=message.artifact,
+            )
+        elif isinstance(message, AIMessage) and message.tool_calls:
+            self.answer = None  # text before a tool call is not the answer
+            for call in message.tool_calls:
+                yield ToolCallStep(name=call["name"], args=dict(call["args"]), id=call["id"] or "")
+        elif isinstance(message, AIMessage):
+            self.answer = AnswerStep(
+                text=message.text,
+                streamed=message.id in self.streamed_ids,
+                step_limit=message.response_metadata.get("finish_reason") == STEP_LIMIT_REASON,
+            )

@@ -559,7 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary_b: dict[str, Any] | None = None
     if not args.skip_a:
         with quiet_stderr():
-            # The same settings as toolkit/backends/_llama_runtime.py loads ours with.
+            # The same settings as toolkit/backends/llamacpp/runtime.py loads ours with.
             raw = llama_cpp.Llama(
                 model_path=str(model),
                 n_ctx=key.n_ctx,

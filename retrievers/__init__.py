@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from toolkit._lazy import lazy_exports
+from toolkit.lazy import lazy_exports
 
 __all__ = [
     "DocumentIndex",
@@ -49,17 +49,17 @@ _LAZY = {
     "RagSource": "retrievers.rag",
     "format_sources": "retrievers.rag",
     "rag_chain": "retrievers.rag",
-    "LlamaCppEmbeddings": "retrievers.embeddings",
-    "MiniLMEmbeddings": "retrievers.embeddings",
-    "get_embeddings": "retrievers.embeddings",
+    "LlamaCppEmbeddings": "toolkit.backends.embeddings",
+    "MiniLMEmbeddings": "toolkit.backends.embeddings",
+    "get_embeddings": "toolkit.backends.embeddings",
 }
 
 if TYPE_CHECKING:
-    from retrievers.embeddings import LlamaCppEmbeddings, MiniLMEmbeddings, get_embeddings
     from retrievers.ingestion import IngestReport, chunk_documents, ingest
     from retrievers.rag import RagSource, format_sources, rag_chain
     from retrievers.search import HybridRetriever
     from retrievers.store import DocumentIndex, delete_index, list_indexes, open_index
+    from toolkit.backends.embeddings import LlamaCppEmbeddings, MiniLMEmbeddings, get_embeddings
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

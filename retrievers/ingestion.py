@@ -25,12 +25,10 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from retrievers._files import SKIPPED_DIRS, find_files, is_within
-from retrievers.loaders import register_rag_loaders
 from retrievers.store import DocumentIndex, SourceInfo
-from toolkit.chains.splitting import Chunk, span_counter, split_to_budget
-from toolkit.documents import DEFAULT_MAX_BYTES, load_bytes
-from toolkit.documents._text import _size
+from toolkit.documents import DEFAULT_MAX_BYTES, format_size, load_bytes
 from toolkit.errors import ConfigurationError, DocumentError, EmptyDocumentError
+from toolkit.text.splitting import Chunk, span_counter, split_to_budget
 
 __all__ = ["SKIPPED_DIRS", "IngestReport", "chunk_documents", "chunk_id", "ingest", "token_counter"]
 
@@ -135,7 +133,7 @@ def chunk_documents(
 ) -> list[Document]:
     """Split documents into overlapping chunks of at most ``chunk_tokens`` tokens.
 
-    Each document is cut with :func:`~toolkit.chains.splitting.split_to_budget` into exact
+    Each document is cut with :func:`~toolkit.text.splitting.split_to_budget` into exact
     slices of at most ``chunk_tokens - overlap`` tokens; each chunk after the first of a
     document starts with the tail of the previous slice (about ``overlap`` tokens, cut at a
     word start). Whitespace-only slices are dropped.
@@ -146,7 +144,7 @@ def chunk_documents(
         chunk_tokens: Most tokens per chunk, overlap included.
         overlap: Tokens repeated from the previous chunk.
         token_starts: Start offsets of the tokens of a text, from the same tokenizer, if it
-            qualifies (see :func:`~toolkit.chains.splitting.span_counter`): each document is
+            qualifies (see :func:`~toolkit.text.splitting.span_counter`): each document is
             then tokenized once instead of once per candidate span. Chunks are the same.
 
     Returns:
@@ -162,36 +160,56 @@ def chunk_documents(
             f"need chunk_tokens >= 1 and 0 <= overlap < chunk_tokens, got chunk_tokens={chunk_tokens}, "
             f"overlap={overlap}"
         )
-    out: list[Document] = []
-    for doc in docs:
-        base = _flat(doc.metadata)
-        code = base.get("file_type") == "code"  # `# comment` lines are not headings
-        offsets = token_starts(doc.page_content) if token_starts is not None else None
-        pieces = split_to_budget(doc.page_content, chunk_tokens - overlap, count_tokens, offsets=offsets)
-        pieces = [p for p in pieces if p.text.strip()]
-        span = span_counter(doc.page_content, count_tokens, offsets)
-        for i, piece in enumerate(pieces):
-            prev = pieces[i - 1] if i else None
-            prefix = ""
-            if prev is not None and overlap:
-                prefix = _tail(doc.page_content, prev, piece, overlap, chunk_tokens, span, count_tokens)
-            text = prefix + piece.text
-            meta = {
-                **base,
-                "section": "" if code else piece.section,
-                "start": piece.start,
-                "overlap": len(prefix),
-                "chunk_hash": hashlib.sha256(text.encode()).hexdigest(),
-            }
-            out.append(Document(page_content=text, metadata=meta))
+    out = [
+        chunk
+        for doc in docs
+        for chunk in _document_chunks(doc, count_tokens, chunk_tokens, overlap, token_starts)
+    ]
+    _number(out)
+    return out
+
+
+def _document_chunks(
+    doc: Document,
+    count_tokens: Callable[[str], int],
+    chunk_tokens: int,
+    overlap: int,
+    token_starts: Callable[[str], list[int]] | None,
+) -> list[Document]:
+    """One document's chunks, in order, before numbering (see :func:`chunk_documents`)."""
+    base = _flat(doc.metadata)
+    code = base.get("file_type") == "code"  # `# comment` lines are not headings
+    offsets = token_starts(doc.page_content) if token_starts is not None else None
+    pieces = split_to_budget(doc.page_content, chunk_tokens - overlap, count_tokens, offsets=offsets)
+    pieces = [p for p in pieces if p.text.strip()]
+    span = span_counter(doc.page_content, count_tokens, offsets)
+    out = []
+    for i, piece in enumerate(pieces):
+        prev = pieces[i - 1] if i else None
+        prefix = ""
+        if prev is not None and overlap:
+            prefix = _tail(doc.page_content, prev, piece, overlap, chunk_tokens, span, count_tokens)
+        text = prefix + piece.text
+        meta = {
+            **base,
+            "section": "" if code else piece.section,
+            "start": piece.start,
+            "overlap": len(prefix),
+            "chunk_hash": hashlib.sha256(text.encode()).hexdigest(),
+        }
+        out.append(Document(page_content=text, metadata=meta))
+    return out
+
+
+def _number(chunks: Sequence[Document]) -> None:
+    """Set ``chunk_index`` and ``chunks`` metadata, counted per ``source``."""
     totals: dict[str, int] = {}
-    for chunk in out:
+    for chunk in chunks:
         source = str(chunk.metadata.get("source", ""))
         chunk.metadata["chunk_index"] = totals.get(source, 0)
         totals[source] = chunk.metadata["chunk_index"] + 1
-    for chunk in out:
+    for chunk in chunks:
         chunk.metadata["chunks"] = totals[str(chunk.metadata.get("source", ""))]
-    return out
 
 
 # --- Ingesting ------------------------------------------------------------------------------------
@@ -205,7 +223,9 @@ def _read(path: str, max_bytes: int) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise DocumentError(f"{name} is not a regular file", source=path)
         if info.st_size > max_bytes:
-            raise DocumentError(too_large.format(name, _size(info.st_size), _size(max_bytes)), source=path)
+            raise DocumentError(
+                too_large.format(name, format_size(info.st_size), format_size(max_bytes)), source=path
+            )
         with open(path, "rb") as stream:
             data = stream.read(max_bytes + 1)  # bounded: the file may be growing
     except OSError as exc:
@@ -213,7 +233,9 @@ def _read(path: str, max_bytes: int) -> bytes:
             f"{name} cannot be read ({exc.strerror}) - check its permissions", source=path
         ) from exc
     if len(data) > max_bytes:
-        raise DocumentError(too_large.format(name, f"over {_size(max_bytes)}", _size(max_bytes)), source=path)
+        raise DocumentError(
+            too_large.format(name, f"over {format_size(max_bytes)}", format_size(max_bytes)), source=path
+        )
     return data
 
 
@@ -295,7 +317,6 @@ def ingest(
     if chunk_tokens < 1 or not 0 <= overlap < chunk_tokens:
         chunk_documents([], count_tokens=len, chunk_tokens=chunk_tokens, overlap=overlap)  # raises
     started = time.perf_counter()
-    register_rag_loaders()
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     report = IngestReport()
@@ -303,47 +324,74 @@ def ingest(
     count = token_counter(index.embeddings)
     starts = getattr(index.embeddings, "token_starts", None)  # MiniLM's: its tokenizer qualifies
     stored = index.sources()
-    pending: list[Document] = []  # chunks of several small files share a write batch
-    queued = done = 0
-
-    def flush() -> None:
-        nonlocal queued, done
-        ids = [
-            chunk_id(c.metadata["source"], c.metadata["content_hash"], c.metadata["chunk_index"])
-            for c in pending
-        ]
-        index.add(pending, ids)
-        report.chunks_added += len(pending)
-        pending.clear()
-        done, queued = done + queued, 0
-
-    if on_progress:
-        on_progress("ingest", 0, len(files))
+    writer = _Writer(index, report, len(files), on_progress)
+    writer.progress()
     for path in files:
         old = stored.get(path)
         chunks = _prepare(path, old, report, count, starts, chunk_tokens, overlap, max_bytes)
         if chunks is None:
-            done += 1
+            writer.done += 1
         else:
-            # Kill-safe order: the file's old chunks go before any of its new ones is written.
-            if old is not None:
-                report.chunks_removed += index.delete_source(path)
-            changed = old is not None and old.content_hash != chunks[0].metadata["content_hash"]
-            (report.updated if changed else report.added).append(path)
-            pending.extend(chunks)
-            queued += 1
-            if len(pending) >= index.batch_size:
-                flush()
-        if on_progress:
-            on_progress("ingest", done, len(files))
-    if pending:
-        flush()
-        if on_progress:
-            on_progress("ingest", done, len(files))
+            writer.store(path, old, chunks)
+        writer.progress()
+    if writer.pending:
+        writer.flush()
+        writer.progress()
     if sync:
-        for source in sorted(stored):
-            if any(is_within(source, root) for root in roots) and not os.path.lexists(source):
-                report.chunks_removed += index.delete_source(source)
-                report.removed.append(source)
+        _remove_missing(index, report, stored, roots)
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Writer:
+    """Writes the chunks of files in batches (several small files share one) and reports progress."""
+
+    def __init__(
+        self,
+        index: DocumentIndex,
+        report: IngestReport,
+        total: int,
+        on_progress: Callable[[str, int, int], None] | None,
+    ) -> None:
+        self.index = index
+        self.report = report
+        self.total = total
+        self.on_progress = on_progress
+        self.pending: list[Document] = []
+        self.queued = 0  # files in `pending`
+        self.done = 0  # files finished: stored, unchanged or failed
+
+    def progress(self) -> None:
+        if self.on_progress:
+            self.on_progress("ingest", self.done, self.total)
+
+    def store(self, path: str, old: SourceInfo | None, chunks: list[Document]) -> None:
+        # Kill-safe order: the file's old chunks go before any of its new ones is written.
+        if old is not None:
+            self.report.chunks_removed += self.index.delete_source(path)
+        changed = old is not None and old.content_hash != chunks[0].metadata["content_hash"]
+        (self.report.updated if changed else self.report.added).append(path)
+        self.pending.extend(chunks)
+        self.queued += 1
+        if len(self.pending) >= self.index.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        ids = [
+            chunk_id(c.metadata["source"], c.metadata["content_hash"], c.metadata["chunk_index"])
+            for c in self.pending
+        ]
+        self.index.add(self.pending, ids)
+        self.report.chunks_added += len(self.pending)
+        self.pending.clear()
+        self.done, self.queued = self.done + self.queued, 0
+
+
+def _remove_missing(
+    index: DocumentIndex, report: IngestReport, stored: dict[str, SourceInfo], roots: Sequence[str]
+) -> None:
+    """Delete the sources under ``roots`` whose file no longer exists."""
+    for source in sorted(stored):
+        if any(is_within(source, root) for root in roots) and not os.path.lexists(source):
+            report.chunks_removed += index.delete_source(source)
+            report.removed.append(source)

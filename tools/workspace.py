@@ -179,14 +179,15 @@ def _read_bytes(real: Path, shown: str) -> bytes:
 
 
 def _text_of(data: bytes, shown: str) -> str:
-    from toolkit.documents import LOADERS, documents_text, load_bytes
+    from toolkit.documents import LOADERS, documents_text, load_bytes, load_code, load_csv
     from toolkit.errors import EmptyDocumentError, UnsupportedDocumentError
 
     ext = Path(shown).suffix.lower()
+    # Code and data files (.py, .json, .csv...) are read as the plain text they are (the CSV
+    # loader's "column: value" rows are for search), which still refuses binary data.
+    plain = LOADERS.get(ext) in (None, load_code, load_csv)
     try:
-        # Code and data files (.py, .json, .csv...) have no loader of their own: read them as
-        # plain text, which still refuses binary data.
-        docs = load_bytes(data, name=shown, file_type=None if ext in LOADERS else "text")
+        docs = load_bytes(data, name=shown, file_type="text" if plain else None)
     except EmptyDocumentError:
         return ""
     except UnsupportedDocumentError as exc:

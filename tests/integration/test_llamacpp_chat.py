@@ -16,6 +16,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, Field
 
 from toolkit import ChatLlama, get_chat_model
+from toolkit.backends.llamacpp.runtime import loaded_models, unload_all
 from toolkit.errors import ContextOverflowError, ModelLoadError, UnsupportedInputError
 
 pytestmark = pytest.mark.integration
@@ -88,6 +89,43 @@ def test_seed_makes_sampling_repeatable(embedded_model: str) -> None:
     b = [hot.invoke("Tell me a story", seed=s).content for s in (1, 2, 3)]
     assert a == b
     assert len(set(a)) > 1
+
+
+def _seeded(llm: ChatLlama, messages: Any, **kwargs: Any) -> tuple[str, int]:
+    msg = llm.invoke(messages, seed=1, **kwargs)
+    assert msg.usage_metadata is not None
+    return str(msg.content), msg.usage_metadata["input_token_details"]["cache_read"]
+
+
+# Prompts whose last token llama.cpp computes differently alone than inside the prompt's batch
+# (what a fully cached prompt used to get): the seeded answer then changed on the second call.
+@pytest.mark.parametrize("prompt", ["Tell me a joke", "Translate into French: I love programming."])
+def test_seed_repeats_whatever_the_cache_holds(embedded_model: str, prompt: str) -> None:
+    hot = ChatLlama(model_path=embedded_model, temperature=1.0, max_tokens=24)
+    unload_all()  # a new context, as in a new process
+    fresh, cached = _seeded(hot, prompt)
+    assert cached == 0
+    again, whole = _seeded(hot, prompt)  # the whole prompt is in the cache
+    assert whole >= hot.get_num_tokens_from_messages([HumanMessage(prompt)]) - 2
+    hot.invoke("What is 2+2?", seed=5)  # shares the system prompt and the user header
+    after_other, part = _seeded(hot, prompt)
+    assert 0 < part < whole
+    hot.invoke(prompt, seed=9, max_tokens=120)  # a long answer to the same prompt in the cache
+    after_answer, _ = _seeded(hot, prompt)
+    assert [again, after_other, after_answer] == [fresh] * 3
+
+
+def test_seeded_second_turn_repeats_on_a_new_context(embedded_model: str) -> None:
+    hot = ChatLlama(model_path=embedded_model, temperature=1.0, max_tokens=32)
+    turn1 = [HumanMessage("Tell me a joke")]
+    first, _ = _seeded(hot, turn1)
+    turn2 = [*turn1, AIMessage(first), HumanMessage("Another one, please.")]
+    warm, cached = _seeded(hot, turn2)  # turn 1's prompt, and its answer, are in the cache
+    assert cached >= hot.get_num_tokens_from_messages(turn1) - 1
+    unload_all()
+    cold, cached = _seeded(hot, turn2)
+    assert cached == 0
+    assert cold == warm
 
 
 def test_kv_cache_is_reused_across_turns(llm: ChatLlama) -> None:
@@ -246,8 +284,6 @@ def test_seed_tutorial_tasks_in_a_few_lines() -> None:
 
 
 def test_unload_all_frees_models_and_they_reload_on_demand(embedded_model: str) -> None:
-    from toolkit.backends._llama_runtime import loaded_models, unload_all
-
     llm = ChatLlama(model_path=embedded_model, temperature=0.0, max_tokens=8)
     before = llm.loaded
     assert before in loaded_models()

@@ -22,8 +22,8 @@ from langchain_core.tools import tool
 from langchain_tests.integration_tests import ChatModelIntegrationTests
 
 from toolkit import cli
+from toolkit.backends.factory import get_chat_model
 from toolkit.backends.ollama import ToolkitChatOllama
-from toolkit.factory import get_chat_model
 from toolkit.settings import normalize_ollama_host
 
 LIVE_MODEL = os.environ.get("LIVE_OLLAMA_MODEL", "llama3.2")

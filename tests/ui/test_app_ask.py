@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from toolkit.ui.ask import PLACEHOLDER
+from toolkit.ui.pages.ask import PLACEHOLDER
 
 BRIDGE = "The Kelvara bridge was finished in 1911. It crosses the Dunmere river north of the old mill."
 SOUP = "# Soup\n\nTomato soup needs ripe tomatoes, salt, olive oil and fresh basil."
@@ -73,7 +73,7 @@ def test_empty_collection_says_how_to_add_documents(open_page: Callable[[str], A
 
 
 def test_citations_without_a_source_are_flagged() -> None:
-    from toolkit.ui.ask import citation_check
+    from toolkit.ui.citations import citation_check
 
     sources = [{"n": 1, "name": "kelvara-bridge.md"}]
     assert citation_check("Finished in 1911 [1].", sources) == ""

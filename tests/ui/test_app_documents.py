@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from toolkit.ui import resources as res
-from toolkit.ui.documents import escape_markdown
+from toolkit.ui.citations import escape_markdown
 
 KELVARA = b"The Kelvara bridge was finished in 1911. It crosses the Dunmere river north of the old mill."
 SOUP = b"# Soup\n\nTomato soup needs ripe tomatoes, salt, olive oil and fresh basil."
@@ -100,7 +100,7 @@ def test_rejected_and_failing_files_do_not_stop_the_rest_or_lose_stored_ones(
     stored = _index(data_dir).sources()
     assert _names(stored) == {"kelvara.txt"}
 
-    monkeypatch.setattr("toolkit.ui.documents.MAX_UPLOAD_MB", 1)
+    monkeypatch.setattr("toolkit.ui.pages.documents.MAX_UPLOAD_MB", 1)
     at.run()  # the uploaders now take at most 1 MB
     uploader = at.file_uploader[0]
     uploader.upload("big.txt", b"word " * 250_000, "text/plain")  # 1.2 MB

@@ -41,16 +41,16 @@ def test_sessions_share_one_loaded_model(
 ) -> None:
     import streamlit as st
 
-    import toolkit.factory
+    import toolkit.backends.factory
 
     builds: list[Any] = []
-    real = toolkit.factory.chat_model_from_settings
+    real = toolkit.backends.factory.chat_model_from_settings
 
     def counting(settings: Any, **kwargs: Any) -> Any:
         builds.append(settings.resolved_model())
         return real(settings, **kwargs)
 
-    monkeypatch.setattr(toolkit.factory, "chat_model_from_settings", counting)
+    monkeypatch.setattr(toolkit.backends.factory, "chat_model_from_settings", counting)
     st.cache_resource.clear()
     for _ in range(2):  # two browser sessions, two answers each
         at = open_page("chat")

@@ -193,7 +193,7 @@ def test_translate_malformed_glossary_line_warns(open_page: Callable[[str], Any]
 
 
 def test_parse_glossary() -> None:
-    from toolkit.ui.translate import parse_glossary
+    from toolkit.ui.pages.translate import parse_glossary
 
     text = "# terms\ncloud = nuage\n\nLangChain=LangChain\n = x\nbroken\n"
     assert parse_glossary(text) == (

@@ -1,17 +1,21 @@
-"""The SQLite conversation store and the ``llama-toolkit ui`` launcher."""
+"""The SQLite conversation store, its LangChain message-history adapter, and the ``llama-toolkit ui``
+launcher."""
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from toolkit import cli
 from toolkit.errors import ConfigurationError
-from toolkit.ui.history import ChatTurn, ConversationStore
+from toolkit.ui.history import ChatTurn, ConversationStore, SQLiteChatMessageHistory
 from ui.browser import free_port, serving
 
 
@@ -63,8 +67,61 @@ def test_a_file_that_is_not_a_history_is_left_alone(tmp_path: Path) -> None:
     assert path.read_bytes() == before
 
 
+def test_message_history_adapter_reads_and_writes_the_store(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "chats.sqlite3")
+    cid = store.create("What is a llama?", "Be brief.")
+    store.add(cid, ChatTurn("user", "What is a llama?"))
+    store.add(cid, ChatTurn("assistant", "A camelid.", {"model_name": "smollm2"}))
+    history = SQLiteChatMessageHistory(store, cid)
+    assert isinstance(history, BaseChatMessageHistory)
+
+    messages = history.messages
+    assert [(m.type, m.text) for m in messages] == [
+        ("system", "Be brief."),
+        ("human", "What is a llama?"),
+        ("ai", "A camelid."),
+    ]
+    assert messages[2].response_metadata == {"model_name": "smollm2"}
+
+    usage = {"input_tokens": 5, "output_tokens": 3, "total_tokens": 8}
+    history.add_messages(
+        [HumanMessage("And an alpaca?"), AIMessage("A smaller camelid.", usage_metadata=usage)]
+    )
+    history.add_user_message("Thanks")
+    assert store.turns(cid)[2:] == [
+        ChatTurn("user", "And an alpaca?"),
+        ChatTurn("assistant", "A smaller camelid.", {"usage": usage}),
+        ChatTurn("user", "Thanks"),
+    ]
+    # Another adapter on the same file (another session) sees the same messages.
+    again = SQLiteChatMessageHistory(ConversationStore(tmp_path / "chats.sqlite3"), cid).messages
+    assert again == history.messages and len(again) == 6
+
+    history.add_messages([SystemMessage("Answer in French.")])
+    assert store.get(cid).system_prompt == "Answer in French."  # type: ignore[union-attr]
+    assert history.messages[0] == SystemMessage("Answer in French.")
+
+    history.clear()
+    assert history.messages == [] and store.turns(cid) == []
+    assert [c.id for c in store.conversations()] == [cid]  # the conversation itself stays listed
+
+
+def test_message_history_adapter_refuses_what_the_store_cannot_keep(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "chats.sqlite3")
+    cid = store.create("hi")
+    history = SQLiteChatMessageHistory(store, cid)
+    with pytest.raises(ValueError, match="not 'tool' ones"):
+        history.add_messages([HumanMessage("first"), ToolMessage("42", tool_call_id="c1")])
+    assert store.turns(cid) == []  # all or nothing
+    with pytest.raises(KeyError, match="no conversation 'gone'"):
+        SQLiteChatMessageHistory(store, "gone").add_messages([SystemMessage("x")])
+    with pytest.raises(KeyError, match="no conversation 'gone'"):
+        SQLiteChatMessageHistory(store, "gone").add_ai_message("x")
+    assert SQLiteChatMessageHistory(store, "gone").messages == []
+
+
 def test_ui_command_line() -> None:
-    from toolkit.cli_ui import streamlit_command
+    from toolkit.cli.ui import streamlit_command
 
     args = cli.build_parser().parse_args(["ui", "--port", "9999", "--model", "m.gguf"])
     cmd = streamlit_command(args)
@@ -80,3 +137,13 @@ def test_ui_command_serves_the_app(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "toolkit", "ui", "--port", str(port), "--temperature", "0.3"]
     with serving(cmd, port, tmp_path / "ui.log") as url, urllib.request.urlopen(url + "/", timeout=5) as r:
         assert r.status == 200 and b"<html" in r.read().lower()
+    # Stopping the launcher (SIGTERM) stops the Streamlit server it started: nothing is left listening.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1).close()
+        except OSError:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the app still answers after `llama-toolkit ui` was terminated")

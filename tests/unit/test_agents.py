@@ -293,7 +293,7 @@ def test_bad_settings_fail_before_any_model_loads(
     def no_model(**overrides: Any) -> Any:
         raise AssertionError("the model must not load")
 
-    monkeypatch.setattr("toolkit.factory.get_chat_model", no_model)
+    monkeypatch.setattr("toolkit.backends.factory.get_chat_model", no_model)
     with pytest.raises(ConfigurationError, match=message):
         create_assistant(tools=TOOLS, **kwargs)
 
@@ -306,7 +306,7 @@ def test_defaults_come_from_the_factory_and_default_tools(monkeypatch: pytest.Mo
         seen.update(llm=llm, **kwargs)
         return [add]
 
-    monkeypatch.setattr("toolkit.factory.get_chat_model", lambda **kw: model)
+    monkeypatch.setattr("toolkit.backends.factory.get_chat_model", lambda **kw: model)
     monkeypatch.setattr("tools.default_tools", default_tools, raising=False)
     run(create_assistant(workspace="/data/notes"), "hi")
     assert seen == {"llm": model, "workspace": "/data/notes"}

@@ -11,7 +11,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from toolkit import ChatLlama
 from toolkit.backends.ollama import ToolkitChatOllama
-from toolkit.chains.budget import DEFAULT_WINDOW, estimate_tokens, token_budget, with_max_tokens
+from toolkit.text.budget import DEFAULT_WINDOW, estimate_tokens, token_budget, with_max_tokens
 
 SAMPLES = {
     "english": "The committee approved the budget after a long debate about schools and roads. " * 20,
@@ -64,7 +64,7 @@ def test_llamacpp_budget_is_exact(llama3: ChatLlama) -> None:
 
 def test_ollama_budget_uses_num_ctx_and_says_it_estimates(caplog: pytest.LogCaptureFixture) -> None:
     llm = ToolkitChatOllama(model="llama3.2", num_ctx=16384)
-    with caplog.at_level(logging.INFO, logger="toolkit.chains.budget"):
+    with caplog.at_level(logging.INFO, logger="toolkit.text.budget"):
         budget = token_budget(llm)
     assert budget.window == 16384 and not budget.exact
     assert "conservative estimate" in caplog.text
@@ -73,7 +73,7 @@ def test_ollama_budget_uses_num_ctx_and_says_it_estimates(caplog: pytest.LogCapt
 def test_unknown_model_gets_the_default_window_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
     from langchain_core.language_models import FakeListChatModel
 
-    with caplog.at_level(logging.WARNING, logger="toolkit.chains.budget"):
+    with caplog.at_level(logging.WARNING, logger="toolkit.text.budget"):
         budget = token_budget(FakeListChatModel(responses=["x"]))
     assert budget.window == DEFAULT_WINDOW and "context_window=" in caplog.text
     assert token_budget(FakeListChatModel(responses=["x"]), context_window=999).window == 999

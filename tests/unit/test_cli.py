@@ -66,7 +66,7 @@ def _fake(monkeypatch: pytest.MonkeyPatch, answers: list[str]) -> RecordingFake:
         model.overrides.update(overrides)
         return model
 
-    monkeypatch.setattr("toolkit.factory.get_chat_model", factory)
+    monkeypatch.setattr("toolkit.backends.factory.get_chat_model", factory)
     return model
 
 

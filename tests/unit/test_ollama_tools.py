@@ -27,7 +27,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 from pytest_httpserver import HTTPServer
 
-from toolkit.backends import ollama as ollama_backend
+from toolkit.backends.ollama import model as ollama_model
 from toolkit.backends.tool_calling import tools_system_prompt
 from toolkit.errors import ConfigurationError, ModelNotPulledError, OllamaUnreachableError
 from unit.test_ollama_wire import LLAMA32_INFO, FakeOllama, _build, _show_payload
@@ -122,7 +122,7 @@ def server(httpserver: HTTPServer) -> Iterator[ToolOllama]:
 @pytest.fixture(autouse=True)
 def _fresh_capability_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     # The cache lives for the process and pytest-httpserver reuses one port for every test.
-    monkeypatch.setattr(ollama_backend, "_TOOL_SUPPORT", {})
+    monkeypatch.setattr(ollama_model, "_TOOL_SUPPORT", {})
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from toolkit import cli
+from toolkit.backends.factory import chat_model_from_settings, get_chat_model
 from toolkit.backends.ollama import ToolkitChatOllama, build_chat_ollama
 from toolkit.errors import (
     BackendUnavailableError,
@@ -27,7 +28,6 @@ from toolkit.errors import (
     OllamaUnreachableError,
     UnsupportedInputError,
 )
-from toolkit.factory import chat_model_from_settings, get_chat_model
 from toolkit.settings import get_settings
 
 # --------------------------------------------------------------------------- fake server
@@ -248,9 +248,11 @@ def test_expected_auto_ctx_for_llama32_3b() -> None:
     assert expected_auto_ctx(LLAMA32_INFO, 2048) == 18688
 
 
-def _build(host: str, **overrides: Any) -> ToolkitChatOllama:
-    kwargs: dict[str, Any] = {
-        "host": host,
+def _build(host: str, *, check: bool = True, timeout: float = 10.0, **overrides: Any) -> ToolkitChatOllama:
+    """build_chat_ollama on Settings for ``host``; ``overrides`` are settings."""
+    values: dict[str, Any] = {
+        "backend": "ollama",
+        "ollama_host": host,
         "model": "llama3.2",
         "n_ctx": None,
         "kv_cache_budget_mb": 2048,
@@ -260,10 +262,10 @@ def _build(host: str, **overrides: Any) -> ToolkitChatOllama:
         "seed": None,
         "n_gpu_layers": None,
         "n_threads": None,
-        "timeout": 10.0,
+        "request_timeout": timeout,
     }
-    kwargs.update(overrides)
-    return build_chat_ollama(**kwargs)
+    values.update(overrides)
+    return build_chat_ollama(get_settings(**values), check=check)
 
 
 # --------------------------------------------------------------------------- request bodies

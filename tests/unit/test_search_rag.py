@@ -18,8 +18,8 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 from retrievers.rag import CONTEXT_EVENT, DONT_KNOW, RETRIEVED_EVENT, format_sources, rag_chain
 from retrievers.search import HybridRetriever, SearchMode, clear_keyword_cache, tokenize
 from retrievers.store import DocumentIndex
-from toolkit.chains.budget import token_budget
 from toolkit.errors import ConfigurationError, ContextOverflowError, UnsupportedInputError
+from toolkit.text.budget import token_budget
 
 TOPICS = ["harbour", "orchard", "glacier", "bakery", "railway", "library"]
 

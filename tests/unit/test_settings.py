@@ -109,3 +109,9 @@ def test_unknown_env_variable_is_reported(monkeypatch: pytest.MonkeyPatch) -> No
 def test_every_field_is_documented() -> None:
     for name, field in Settings.model_fields.items():
         assert field.description, name
+
+
+def test_resolved_model_for_a_named_backend(embedded_model: str) -> None:
+    assert get_settings().resolved_model("ollama") == "llama3.2"
+    assert get_settings(backend="ollama").resolved_model("llamacpp") == embedded_model
+    assert get_settings(model="qwen2.5").resolved_model("ollama") == "qwen2.5"

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.backends.llamacpp import _StopMatcher
+from toolkit.backends.llamacpp.decoding import StopMatcher
 
 
 def run(stops: list[str], pieces: list[str]) -> tuple[str, bool, list[str]]:
-    m = _StopMatcher(stops)
+    m = StopMatcher(stops)
     emitted: list[str] = []
     for piece in pieces:
         out, stopped = m.feed(piece)

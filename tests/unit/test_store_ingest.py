@@ -17,7 +17,6 @@ from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
 from retrievers._files import matcher
 from retrievers.ingestion import IngestReport, chunk_documents, chunk_id, ingest
-from retrievers.loaders import register_rag_loaders
 from retrievers.store import DocumentIndex, SourceInfo, _model_id, delete_index, list_indexes, open_index
 from toolkit.documents import LOADERS, load_document
 from toolkit.errors import ConfigurationError, EmbeddingMismatchError, EmptyDocumentError, IndexNotFoundError
@@ -503,8 +502,6 @@ def test_glob_matching(pattern: str, path: str, expected: bool) -> None:
 
 
 def test_csv_and_code_loaders(tmp_path: Path) -> None:
-    register_rag_loaders()
-    register_rag_loaders()  # idempotent
     assert LOADERS[".csv"].__name__ == "load_csv" and LOADERS[".py"].__name__ == "load_code"
     rows = "name;city;note\n" + "".join(f"person{i};Oslo;likes llamas {i}\n" for i in range(200)) + ";;\n"
     table = write(tmp_path / "people.csv", rows.encode("cp1252") + "Zoë;Tromsø;é\n".encode("cp1252"))

@@ -10,9 +10,9 @@ from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda
 
-from toolkit.chains.splitting import split_to_budget
 from toolkit.chains.summarize import PROGRESS_EVENT, STATS_EVENT, summarize_chain
 from toolkit.errors import DocumentTooLongError, EmptyDocumentError, UnknownLanguageError
+from toolkit.text.splitting import split_to_budget
 
 
 def document(n: int, words_per_paragraph: int = 40) -> str:

@@ -64,7 +64,7 @@ class ToolRouter:
     @property
     def embeddings(self) -> Embeddings:
         if self._embeddings is None:
-            from retrievers.embeddings import MiniLMEmbeddings
+            from toolkit.backends.embeddings import MiniLMEmbeddings
 
             self._embeddings = MiniLMEmbeddings()
         return self._embeddings

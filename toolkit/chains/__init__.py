@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from toolkit._lazy import lazy_exports
+from toolkit.lazy import lazy_exports
 
 __all__ = [
     "SummaryStats",
@@ -27,14 +27,14 @@ _LAZY = {
     "SummaryStats": "toolkit.chains.summarize",
     "summarize_chain": "toolkit.chains.summarize",
     "translate_chain": "toolkit.chains.translate",
-    "TokenBudget": "toolkit.chains.budget",
-    "token_budget": "toolkit.chains.budget",
+    "TokenBudget": "toolkit.text.budget",
+    "token_budget": "toolkit.text.budget",
 }
 
 if TYPE_CHECKING:
-    from toolkit.chains.budget import TokenBudget, token_budget
     from toolkit.chains.summarize import SummaryStats, summarize_chain
     from toolkit.chains.translate import translate_chain
+    from toolkit.text.budget import TokenBudget, token_budget
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -143,6 +143,125 @@ def _table_row(b: _Builder, row: str) -> None:
             b.prose(part, joinable=False)
 
 
+class _MarkdownSplitter:
+    """Reads a document line by line, sending each piece to a :class:`_Builder`."""
+
+    def __init__(self) -> None:
+        self.b = _Builder()
+        self.fence: tuple[str, int] | None = None  # (fence character, length) of an open code fence
+        self.html_end: re.Pattern[str] | None = None
+        self.in_html = self.in_list = self.para = self.table = False
+
+    def front_matter(self, lines: Sequence[tuple[str, str]]) -> int:
+        """Keep a leading ``---`` front matter block; return the index of the first line after it."""
+        if lines and _FRONT_OPEN.fullmatch(lines[0][0]):
+            end = next((j for j in range(1, len(lines)) if _FRONT_CLOSE.fullmatch(lines[j][0])), None)
+            if end is not None:
+                self.b.block("".join(c + e for c, e in lines[: end + 1]))
+                return end + 1
+        return 0
+
+    def feed(self, line: str, eol: str, following: str | None) -> None:
+        """One line (without its line end ``eol``); ``following`` is the next line, if any."""
+        bq = _BLOCKQUOTE.match(line)
+        prefix = line[: bq.end()] if bq else ""
+        rest = line[len(prefix) :]
+        quoted = bq is not None
+        if self._inside_block(line, eol, rest):
+            return
+        if not line.strip():
+            self.b.block(line + eol)
+            self.para = self.table = False
+            return
+        indent = _indent(line)
+        if indent >= 4 and not self.para and not self.in_list:  # indented code block
+            self.b.block(line + eol)
+            return
+        if self.in_list and not self.para and indent < 2 and not quoted and not _ITEM.match(line):
+            self.in_list = False
+        if self._own_block(line, eol, rest, indent, quoted) or self._table(eol, prefix, rest, following):
+            self.para = False
+            return
+        self._text(line, eol, prefix, rest, quoted)
+
+    def _inside_block(self, line: str, eol: str, rest: str) -> bool:
+        """Lines inside an open code fence or HTML block (kept as they are)."""
+        if self.fence is not None:
+            self.b.block(line + eol)
+            close = _FENCE.fullmatch(rest)
+            if (
+                close
+                and close[1][0] == self.fence[0]
+                and len(close[1]) >= self.fence[1]
+                and not close[2].strip()
+            ):
+                self.fence = None
+            return True
+        if self.in_html:
+            self.in_html = bool(line.strip()) if self.html_end is None else not self.html_end.search(line)
+            self.b.block(line + eol)
+            return True
+        return False
+
+    def _html_start(self, rest: str) -> tuple[re.Pattern[str], re.Pattern[str] | None] | None:
+        html = next(((start, end) for start, end in _HTML_BLOCKS if start.match(rest.lstrip())), None)
+        if html is None and not self.para and _HTML_LONE_TAG.match(rest.lstrip()):
+            html = (_HTML_LONE_TAG, None)
+        return html
+
+    def _own_block(self, line: str, eol: str, rest: str, indent: int, quoted: bool) -> bool:
+        """A line kept whole: a fence opening, an HTML block start, a setext underline, a rule
+        or a link definition."""
+        opened = _FENCE.fullmatch(rest)
+        if opened and not (opened[1][0] == "`" and "`" in opened[2]):
+            self.fence = (opened[1][0], len(opened[1]))
+        elif (html := self._html_start(rest)) is not None and indent < 4:
+            self.html_end = html[1]
+            self.in_html = self.html_end is None or not self.html_end.search(line)
+        elif not (
+            (self.para and not quoted and _SETEXT.fullmatch(line))
+            or _HR.fullmatch(rest)
+            or (not quoted and _LINK_DEFINITION.fullmatch(line))
+        ):
+            return False
+        self.b.block(line + eol)
+        return True
+
+    def _table(self, eol: str, prefix: str, rest: str, following: str | None) -> bool:
+        """A table row: a row after a table row, or one followed by the delimiter row."""
+        starts = following is not None and _TABLE_DELIMITER.fullmatch(following[len(prefix) :])
+        if "|" not in rest or not (self.table or starts):
+            self.table = False
+            return False
+        self.table = True
+        self.b.fixed(prefix)
+        _table_row(self.b, rest)
+        self.b.fixed(eol)
+        return True
+
+    def _text(self, line: str, eol: str, prefix: str, rest: str, quoted: bool) -> None:
+        """A heading, a list item, or a paragraph line (which may continue the paragraph)."""
+        heading = _ATX.fullmatch(rest)
+        if heading:
+            self.b.block(prefix + heading[1])
+            self.b.prose(heading[2], joinable=False)
+            self.b.block(heading[3] + eol)
+            self.para = False
+            return
+        item = _ITEM.match(rest)
+        if item:
+            self.in_list = True
+            self.b.block(prefix + item.group())
+            self.b.prose(rest[item.end() :], joinable=not quoted)
+        elif self.para and not quoted and self.b.open is not None:
+            self.b.extend(line)
+        else:
+            self.b.block(prefix)
+            self.b.prose(rest, joinable=not quoted)
+        self.b.fixed(eol)
+        self.para = True
+
+
 def split_markdown(text: str) -> list[Segment]:
     """Split Markdown (or plain text) into prose to translate and a skeleton to keep.
 
@@ -157,96 +276,12 @@ def split_markdown(text: str) -> list[Segment]:
     Returns:
         The segments, in order; adjacent non-translatable pieces are merged.
     """
-    b = _Builder()
+    splitter = _MarkdownSplitter()
     lines = _lines(text)
-    i = 0
-    if lines and _FRONT_OPEN.fullmatch(lines[0][0]):
-        end = next((j for j in range(1, len(lines)) if _FRONT_CLOSE.fullmatch(lines[j][0])), None)
-        if end is not None:
-            b.block("".join(c + e for c, e in lines[: end + 1]))
-            i = end + 1
-    fence: tuple[str, int] | None = None  # (fence character, length) of an open code fence
-    html_end: re.Pattern[str] | None = None
-    in_html = in_list = para = table = False
-    while i < len(lines):
+    for i in range(splitter.front_matter(lines), len(lines)):
         line, eol = lines[i]
-        i += 1
-        bq = _BLOCKQUOTE.match(line)
-        prefix = line[: bq.end()] if bq else ""
-        rest = line[len(prefix) :]
-        if fence is not None:
-            b.block(line + eol)
-            close = _FENCE.fullmatch(rest)
-            if close and close[1][0] == fence[0] and len(close[1]) >= fence[1] and not close[2].strip():
-                fence = None
-            continue
-        if in_html:
-            in_html = bool(line.strip()) if html_end is None else not html_end.search(line)
-            b.block(line + eol)
-            continue
-        if not line.strip():
-            b.block(line + eol)
-            para = table = False
-            continue
-        indent = _indent(line)
-        if indent >= 4 and not para and not in_list:  # indented code block
-            b.block(line + eol)
-            continue
-        if in_list and not para and indent < 2 and not bq and not _ITEM.match(line):
-            in_list = False
-        opened = _FENCE.fullmatch(rest)
-        if opened and not (opened[1][0] == "`" and "`" in opened[2]):
-            fence = (opened[1][0], len(opened[1]))
-            b.block(line + eol)
-            para = False
-            continue
-        html = next(((start, end) for start, end in _HTML_BLOCKS if start.match(rest.lstrip())), None)
-        if html is None and not para and _HTML_LONE_TAG.match(rest.lstrip()):
-            html = (_HTML_LONE_TAG, None)
-        if html is not None and indent < 4:
-            html_end = html[1]
-            in_html = html_end is None or not html_end.search(line)
-            b.block(line + eol)
-            para = False
-            continue
-        if para and not bq and _SETEXT.fullmatch(line):
-            b.block(line + eol)
-            para = False
-            continue
-        if _HR.fullmatch(rest) or (not bq and _LINK_DEFINITION.fullmatch(line)):
-            b.block(line + eol)
-            para = False
-            continue
-        if "|" in rest and (
-            table or (i < len(lines) and _TABLE_DELIMITER.fullmatch(lines[i][0][len(prefix) :]))
-        ):
-            table = True
-            b.fixed(prefix)
-            _table_row(b, rest)
-            b.fixed(eol)
-            para = False
-            continue
-        table = False
-        heading = _ATX.fullmatch(rest)
-        if heading:
-            b.block(prefix + heading[1])
-            b.prose(heading[2], joinable=False)
-            b.block(heading[3] + eol)
-            para = False
-            continue
-        item = _ITEM.match(rest)
-        if item:
-            in_list = True
-            b.block(prefix + item.group())
-            b.prose(rest[item.end() :], joinable=not bq)
-        elif para and not bq and b.open is not None:
-            b.extend(line)
-        else:
-            b.block(prefix)
-            b.prose(rest, joinable=not bq)
-        b.fixed(eol)
-        para = True
-    return [Segment(t, tr) for t, tr in b.parts]
+        splitter.feed(line, eol, lines[i + 1][0] if i + 1 < len(lines) else None)
+    return [Segment(t, tr) for t, tr in splitter.b.parts]
 
 
 def reassemble(segments: Sequence[Segment], translations: Sequence[str]) -> str:

@@ -14,7 +14,6 @@ handler's ``on_custom_event`` and in ``astream_events``.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Union, cast
@@ -26,9 +25,10 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from toolkit.chains.budget import TokenBudget, lazy_token_budget, with_max_tokens
-from toolkit.chains.splitting import Chunk, split_to_budget
+from toolkit.chains.inputs import combined_text, lazy_token_budget
 from toolkit.errors import ConfigurationError, DocumentTooLongError
+from toolkit.text.budget import TokenBudget, with_max_tokens
+from toolkit.text.splitting import Chunk, split_to_budget
 
 __all__ = ["PROGRESS_EVENT", "STATS_EVENT", "SummarizeInput", "SummaryStats", "summarize_chain"]
 
@@ -153,30 +153,6 @@ def _join_parts(parts: Sequence[_Part], labels: bool = False) -> str:
     return "\n\n".join(f"[{p.label}]\n{p.text}" if labels and p.label else p.text for p in parts)
 
 
-def _combined_text(docs: Sequence[Document]) -> tuple[str, Callable[[int, int], str]]:
-    """The documents' text in order, and a function naming the pages/sources of a span."""
-    texts, starts, labels = [], [], []
-    pos = 0
-    sources = {str(d.metadata.get("source", "")) for d in docs}
-    for d in docs:
-        page = d.metadata.get("page")
-        source = str(d.metadata.get("source", ""))
-        name = source.rsplit("/", 1)[-1] if len(sources) > 1 and source else ""
-        labels.append(" ".join(x for x in (name, f"p. {page}" if page is not None else "") if x))
-        starts.append(pos)
-        texts.append(d.page_content)
-        pos += len(d.page_content) + 2
-    text = "\n\n".join(texts)
-
-    def label(start: int, end: int) -> str:
-        first = bisect.bisect_right(starts, start) - 1
-        last = bisect.bisect_right(starts, max(start, end - 1)) - 1
-        a, b = labels[first], labels[last]
-        return a if a == b else f"{a} - {b}".strip(" -")
-
-    return text, label
-
-
 class _Run:
     """One summarization: the budgets, the calls and their accounting."""
 
@@ -285,6 +261,23 @@ class _Run:
         self.stats.depth = depth
         return parts
 
+    def final_prompt(self, text: str, label_of: Callable[[int, int], str]) -> list[BaseMessage]:
+        """The final pass's prompt: the whole text when it fits, else the partial summaries.
+
+        Runs the map and collapse steps when needed, and sends the ``summarize_stats`` event.
+        """
+        reserve = self.opts.answer_tokens()
+        self.stats.document_tokens = self.budget.count(text)
+        final = _final_messages(self.opts, text.strip(), from_parts=False)
+        if self.budget.count_messages(final) > self.room(reserve):
+            parts = self.collapse(self.map(text, label_of), reserve)
+            final = _final_messages(self.opts, _join_parts(parts, self.labels), from_parts=True)
+        self.stats.prompt_tokens.append(self.budget.count_messages(final))
+        self.stats.calls += 1
+        self.progress("final", 0, 1)
+        dispatch_custom_event(STATS_EVENT, asdict(self.stats), config=self.config)
+        return final
+
     def _too_long(self, parts: Sequence[_Part], why: str) -> DocumentTooLongError:
         n = self.budget.count_messages(
             _final_messages(self.opts, _join_parts(parts, self.labels), from_parts=True)
@@ -296,6 +289,21 @@ class _Run:
             prompt_tokens=n,
             n_ctx=self.budget.window,
         )
+
+
+def _options(length: Length, style: Style, language: str | None, focus: str | None) -> _Options:
+    if style not in ("paragraph", "bullets", "key_points"):
+        raise ConfigurationError(f"style must be 'paragraph', 'bullets' or 'key_points', got {style!r}")
+    if not (isinstance(length, int) and length > 0) and length not in _LENGTH_WORDS:
+        raise ConfigurationError(
+            f"length must be 'short', 'medium', 'long' or a number of words, got {length!r}"
+        )
+    language_name = None
+    if language:
+        from toolkit.chains.languages import resolve_language
+
+        language_name = resolve_language(language).name
+    return _Options(length=length, style=style, language=language_name, focus=focus)
 
 
 def summarize_chain(
@@ -340,38 +348,17 @@ def summarize_chain(
         A ``Runnable`` taking a string, a ``Document`` or a list of them (pages in order) and
         returning the summary as a string.
     """
-    if style not in ("paragraph", "bullets", "key_points"):
-        raise ConfigurationError(f"style must be 'paragraph', 'bullets' or 'key_points', got {style!r}")
-    if not (isinstance(length, int) and length > 0) and length not in _LENGTH_WORDS:
-        raise ConfigurationError(
-            f"length must be 'short', 'medium', 'long' or a number of words, got {length!r}"
-        )
-    language_name = None
-    if language:
-        from toolkit.chains.languages import resolve_language
-
-        language_name = resolve_language(language).name
-    opts = _Options(length=length, style=style, language=language_name, focus=focus)
+    opts = _options(length, style, language, focus)
     get_budget = lazy_token_budget(llm, context_window=context_window, token_counter=token_counter)
 
     def summarize(value: SummarizeInput, config: RunnableConfig) -> Runnable[Any, str]:
         from toolkit.documents import as_documents
 
-        text, label_of = _combined_text(as_documents(value))
+        text, label_of = combined_text(as_documents(value))
         budget = get_budget()
         part_tokens = part_max_tokens or min(1024, max(128, budget.window // 16))
-        final_reserve = opts.answer_tokens()
-        run = _Run(budget, opts, part_tokens, max_depth, config)
-        run.stats.document_tokens = budget.count(text)
-        final = _final_messages(opts, text.strip(), from_parts=False)
-        if budget.count_messages(final) > run.room(final_reserve):
-            parts = run.collapse(run.map(text, label_of), final_reserve)
-            final = _final_messages(opts, _join_parts(parts, run.labels), from_parts=True)
-        run.stats.prompt_tokens.append(budget.count_messages(final))
-        run.stats.calls += 1
-        run.progress("final", 0, 1)
-        dispatch_custom_event(STATS_EVENT, asdict(run.stats), config=config)
-        final_llm, _ = with_max_tokens(budget.llm, final_reserve)
+        final = _Run(budget, opts, part_tokens, max_depth, config).final_prompt(text, label_of)
+        final_llm, _ = with_max_tokens(budget.llm, opts.answer_tokens())
         return RunnableLambda(lambda _: final, name="final_prompt") | final_llm | StrOutputParser()
 
     chain: Runnable[Any, str] = RunnableLambda(cast(Any, summarize), name="summarize")

@@ -26,10 +26,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from toolkit.chains.budget import TokenBudget, lazy_token_budget, with_max_tokens
-from toolkit.chains.splitting import split_to_budget
-from toolkit.chains.summarize import SummarizeInput, _combined_text
+from toolkit.chains.inputs import combined_text, lazy_token_budget
+from toolkit.chains.summarize import SummarizeInput
 from toolkit.errors import DocumentTooLongError
+from toolkit.text.budget import TokenBudget, with_max_tokens
+from toolkit.text.splitting import split_to_budget
 
 __all__ = ["PROGRESS_EVENT", "TranslateInput", "translate_chain"]
 
@@ -142,6 +143,51 @@ def _only_markers(text: str) -> bool:
     return not _MARKERS_AND_PUNCTUATION.sub("", text)
 
 
+def _translated_pieces(text: str, translator: _Translator, config: RunnableConfig) -> Iterator[str]:
+    """The translation of ``text``, unit by unit, the Markdown skeleton kept in between."""
+    from toolkit.chains.markdown import split_markdown
+
+    segments = split_markdown(text)
+    total = sum(1 for s in segments if s.translatable)
+    dispatch_custom_event(PROGRESS_EVENT, {"done": 0, "total": total}, config=config)
+    done = 0
+    pending = ""  # skeleton text is sent together with the next translated unit
+    for seg in segments:
+        if not seg.translatable:
+            pending += seg.text
+            continue
+        translated = translator.unit(seg.text)
+        done += 1
+        dispatch_custom_event(PROGRESS_EVENT, {"done": done, "total": total}, config=config)
+        yield pending + translated
+        pending = ""
+    if pending or not total:
+        yield pending
+
+
+async def _in_thread(pieces: Callable[[], Iterator[str]]) -> AsyncIterator[str]:
+    """Run the blocking generator ``pieces()`` in a thread and hand its pieces over as they come."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def produce() -> None:
+        try:
+            for piece in pieces():
+                loop.call_soon_threadsafe(queue.put_nowait, ("piece", piece))
+            loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
+        except BaseException as exc:
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+
+    threading.Thread(target=produce, name="translate", daemon=True).start()
+    while True:
+        kind, item = await queue.get()
+        if kind == "end":
+            return
+        if kind == "error":
+            raise item
+        yield item
+
+
 def translate_chain(
     llm: BaseChatModel | None = None,
     *,
@@ -187,50 +233,16 @@ def translate_chain(
 
     def translate(value: TranslateInput, config: RunnableConfig) -> Iterator[str]:
         from toolkit.chains.languages import detect_language
-        from toolkit.chains.markdown import split_markdown
         from toolkit.documents import as_documents
 
-        text, _ = _combined_text(as_documents(value))
+        text, _ = combined_text(as_documents(value))
         src = given_source or detect_language(text)
         translator = _Translator(get_budget(), src.name if src else None, target.name, glossary, config)
-        segments = split_markdown(text)
-        total = sum(1 for s in segments if s.translatable)
-        dispatch_custom_event(PROGRESS_EVENT, {"done": 0, "total": total}, config=config)
-        done = 0
-        pending = ""  # skeleton text is sent together with the next translated unit
-        for seg in segments:
-            if not seg.translatable:
-                pending += seg.text
-                continue
-            translated = translator.unit(seg.text)
-            done += 1
-            dispatch_custom_event(PROGRESS_EVENT, {"done": done, "total": total}, config=config)
-            yield pending + translated
-            pending = ""
-        if pending or not total:
-            yield pending
+        yield from _translated_pieces(text, translator, config)
 
     async def atranslate(value: TranslateInput, config: RunnableConfig) -> AsyncIterator[str]:
-        # The model calls are blocking: run the generator in a thread and hand pieces over.
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-        def produce() -> None:
-            try:
-                for piece in translate(value, config):
-                    loop.call_soon_threadsafe(queue.put_nowait, ("piece", piece))
-                loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
-            except BaseException as exc:
-                loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
-
-        threading.Thread(target=produce, name="translate", daemon=True).start()
-        while True:
-            kind, item = await queue.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
+        async for piece in _in_thread(lambda: translate(value, config)):
+            yield piece
 
     chain: Runnable[Any, str] = RunnableLambda(
         cast(Any, translate), afunc=cast(Any, atranslate), name="translate"

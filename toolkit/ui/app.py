@@ -1,8 +1,9 @@
 """The Streamlit app: page navigation and the settings sidebar.
 
-``streamlit_app.py`` (and ``llama-toolkit ui``) call :func:`run`. Each page is a small
-script in ``toolkit/ui/screens/`` that calls its view in this package; the views build on
-the public chains, retrievers and agents and hold no model logic of their own.
+``streamlit_app.py`` (and ``llama-toolkit ui``) call :func:`run`. Each page is a module of
+``toolkit/ui/pages/`` with a ``render()``, run by a two-line script in ``toolkit/ui/screens/``
+(``st.Page`` takes a callable too, but ``AppTest.switch_page`` reaches only file pages). The
+pages build on the public chains, retrievers and agents and hold no model logic of their own.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Pieces every page uses: readable errors, progress from chain events, uploads, streamed text."""
+"""Pieces the pages share: readable errors, progress from chain events, uploads, streamed text,
+and the collection picker of the Documents and Ask pages."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from langchain_core.messages import BaseMessageChunk
 
 from toolkit.errors import ToolkitError
 from toolkit.progress import ProgressBar, ProgressEvent
+from toolkit.ui import resources as res
+from toolkit.ui.uploads import MAX_UPLOAD_MB
 
 __all__ = [
     "MAX_UPLOAD_MB",
     "ChainProgress",
     "TextStream",
+    "collection_picker",
     "load_upload",
     "show_errors",
     "stats_caption",
@@ -27,9 +31,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("toolkit.ui")
-
-MAX_UPLOAD_MB = 50
-"""Largest file a page accepts (also Streamlit's ``server.maxUploadSize`` when started by the CLI)."""
 
 
 @contextmanager
@@ -137,14 +138,9 @@ def stats_caption(meta: dict[str, Any]) -> str:
 
 
 def supported_extensions() -> list[str]:
-    """The extensions the toolkit reads (``.md``...), RAG's CSV and source-code loaders included.
-
-    Registering those loaders first makes every page offer the same types, whichever ran first.
-    """
-    from retrievers.loaders import register_rag_loaders
+    """The extensions the toolkit reads (``.md``...), CSV and source code included."""
     from toolkit.documents import supported_extensions as registered
 
-    register_rag_loaders()  # idempotent; ingest() does it too, but the uploaders need it first
     return registered()
 
 
@@ -168,3 +164,32 @@ def load_upload(
     except ToolkitError as exc:
         say(f"{upload.name} was rejected: {exc}")
         return None
+
+
+def _copy_pick(key: str) -> None:
+    value = st.session_state.get(key)
+    if value:
+        st.session_state[res.COLLECTION_KEY] = value
+
+
+def collection_picker(key: str, label: str = "Collection", help: str | None = None) -> tuple[str, list[str]]:
+    """A selectbox of the stored collections (plus the session's, if not created yet).
+
+    The widget keeps its own ``key``; the choice is copied to ``COLLECTION_KEY``, which
+    survives visits to pages without this widget. Returns the collection and the stored ones.
+    """
+    state = st.session_state
+    existing = res.stored_collections()
+    current = res.current_collection()
+    state[res.COLLECTION_KEY] = current
+    state[key] = current  # before the widget exists in this run: allowed, and keeps them in step
+    st.selectbox(
+        label,
+        sorted({*existing, current}),
+        key=key,
+        on_change=_copy_pick,
+        args=(key,),
+        format_func=lambda name: name if name in existing else f"{name} (not created yet)",
+        help=help,
+    )
+    return current, existing

@@ -1,7 +1,9 @@
 """Saved chat conversations: one SQLite file in the data folder, safe to share between sessions.
 
 Each call opens its own connection (SQLite serialises writers; WAL lets readers go on), so
-one store serves every browser session of the app. Nothing here imports Streamlit.
+one store serves every browser session of the app. :class:`SQLiteChatMessageHistory` shows one
+saved conversation as a LangChain ``BaseChatMessageHistory`` (for ``RunnableWithMessageHistory``
+and the like). Nothing here imports Streamlit.
 """
 
 from __future__ import annotations
@@ -10,15 +12,25 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from langchain_core.chat_history import BaseChatMessageHistory
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
 from toolkit.errors import ConfigurationError
 
-__all__ = ["ChatTurn", "Conversation", "ConversationStore"]
+__all__ = [
+    "ChatTurn",
+    "Conversation",
+    "ConversationStore",
+    "SQLiteChatMessageHistory",
+    "message_to_turn",
+    "turn_to_message",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -114,18 +126,41 @@ class ConversationStore:
         return conversation_id
 
     def add(self, conversation_id: str, turn: ChatTurn) -> None:
-        """Append ``turn`` to the conversation."""
+        """Append ``turn`` to the conversation.
+
+        Raises:
+            KeyError: there is no such conversation.
+        """
+        self.add_many(conversation_id, [turn])
+
+    def add_many(self, conversation_id: str, turns: Iterable[ChatTurn]) -> None:
+        """Append ``turns`` to the conversation in one transaction (all or none).
+
+        Raises:
+            KeyError: there is no such conversation.
+        """
         now = time.time()
+        rows = [(conversation_id, t.role, t.content, json.dumps(t.meta, default=str), now) for t in turns]
         with self._connect() as db:
             cur = db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
             if cur.rowcount == 0:
                 raise KeyError(f"no conversation {conversation_id!r}")
-            db.execute(
+            db.executemany(
                 "INSERT INTO messages (conversation_id, role, content, meta, created) VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, turn.role, turn.content, json.dumps(turn.meta, default=str), now),
+                rows,
+            )
+
+    def clear(self, conversation_id: str) -> None:
+        """Remove the conversation's messages and system prompt; the conversation stays."""
+        with self._connect() as db:
+            db.execute("DELETE FROM messages WHERE conversation_id = ?", (conversation_id,))
+            db.execute(
+                "UPDATE conversations SET system_prompt = '', updated = ? WHERE id = ?",
+                (time.time(), conversation_id),
             )
 
     def set_system_prompt(self, conversation_id: str, system_prompt: str) -> None:
+        """Replace the conversation's system prompt (``""``: none)."""
         with self._connect() as db:
             db.execute(
                 "UPDATE conversations SET system_prompt = ? WHERE id = ?", (system_prompt, conversation_id)
@@ -141,6 +176,7 @@ class ConversationStore:
         return [Conversation(*row) for row in rows]
 
     def get(self, conversation_id: str) -> Conversation | None:
+        """The conversation's header, or ``None`` if there is no such conversation."""
         with self._connect() as db:
             row = db.execute(
                 "SELECT id, title, system_prompt, updated FROM conversations WHERE id = ?", (conversation_id,)
@@ -160,3 +196,74 @@ class ConversationStore:
         """Delete the conversation and its messages."""
         with self._connect() as db:
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+
+def turn_to_message(turn: ChatTurn) -> BaseMessage:
+    """A saved turn as a LangChain message; its ``meta`` becomes the ``response_metadata``."""
+    cls = HumanMessage if turn.role == "user" else AIMessage
+    return cls(turn.content, response_metadata=dict(turn.meta))
+
+
+def message_to_turn(message: BaseMessage) -> ChatTurn:
+    """A human or AI message as a turn to save: its text, and its metadata as ``meta``.
+
+    Raises:
+        ValueError: the message is neither a human nor an AI message (the store keeps the
+            system prompt apart, and no tool messages).
+    """
+    if isinstance(message, HumanMessage):
+        role = "user"
+    elif isinstance(message, AIMessage):
+        role = "assistant"
+    else:
+        raise ValueError(f"a saved conversation keeps human and AI messages, not {message.type!r} ones")
+    meta = dict(message.response_metadata)
+    if isinstance(message, AIMessage) and message.usage_metadata:
+        meta["usage"] = dict(message.usage_metadata)
+    return ChatTurn(role, message.text, meta)
+
+
+class SQLiteChatMessageHistory(BaseChatMessageHistory):
+    """One conversation of a :class:`ConversationStore` as a LangChain chat message history.
+
+    ``messages`` starts with the conversation's system prompt (as a ``SystemMessage``) when it
+    has one, then its turns; adding a ``SystemMessage`` sets the system prompt. Only text is
+    kept: the image blocks of a message are not saved.
+
+    Args:
+        store: The conversation store.
+        conversation_id: An existing conversation (see :meth:`ConversationStore.create`).
+    """
+
+    def __init__(self, store: ConversationStore, conversation_id: str) -> None:
+        self.store = store
+        self.conversation_id = conversation_id
+
+    @property
+    def messages(self) -> list[BaseMessage]:  # type: ignore[override]
+        """The system prompt (if any) and the conversation's messages, read from the store."""
+        saved = self.store.get(self.conversation_id)
+        head: list[BaseMessage] = (
+            [SystemMessage(saved.system_prompt)] if saved and saved.system_prompt else []
+        )
+        return [*head, *(turn_to_message(t) for t in self.store.turns(self.conversation_id))]
+
+    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
+        """Save ``messages`` in one transaction; a ``SystemMessage`` sets the system prompt.
+
+        Raises:
+            ValueError: a message is a tool (or other) message; nothing is saved.
+            KeyError: the conversation does not exist.
+        """
+        system = [m for m in messages if isinstance(m, SystemMessage)]
+        turns = [message_to_turn(m) for m in messages if not isinstance(m, SystemMessage)]
+        if system:
+            if self.store.get(self.conversation_id) is None:
+                raise KeyError(f"no conversation {self.conversation_id!r}")
+            self.store.set_system_prompt(self.conversation_id, system[-1].text)
+        if turns:
+            self.store.add_many(self.conversation_id, turns)
+
+    def clear(self) -> None:
+        """Remove the conversation's messages and system prompt (the conversation stays listed)."""
+        self.store.clear(self.conversation_id)

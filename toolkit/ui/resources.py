@@ -8,6 +8,7 @@ take turns and both get complete answers. A failed load is not cached: the next 
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,14 @@ __all__ = [
     "conversation_store",
     "current_choice",
     "current_collection",
+    "data_dir",
     "doctor_facts",
     "document_index",
     "forget_indexes",
     "get_llm",
     "pulled_models",
     "settings",
+    "stored_collections",
 ]
 
 # Session-state keys the settings sidebar writes (see toolkit.ui.sidebar).
@@ -68,6 +71,11 @@ def settings() -> Settings:
     return get_settings()
 
 
+def data_dir() -> Path:
+    """The configured data folder, absolute (chat history, Chroma store, uploads)."""
+    return Path(os.path.abspath(settings().data_dir.expanduser()))
+
+
 def current_choice() -> ModelChoice:
     """The model this session uses: its sidebar choice, else the configured one."""
     base = settings()
@@ -84,7 +92,7 @@ def current_choice() -> ModelChoice:
 @st.cache_resource(show_spinner="Loading the model…", max_entries=2)
 def chat_model(choice: ModelChoice) -> BaseChatModel:
     """The chat model for ``choice``, built once per process (at most two kept loaded)."""
-    from toolkit.factory import chat_model_from_settings
+    from toolkit.backends.factory import chat_model_from_settings
 
     return chat_model_from_settings(get_settings(**choice.overrides()))
 
@@ -128,6 +136,13 @@ def document_index(name: str | None = None) -> Any:
     return _document_index(name or current_collection(), str(settings().data_dir))
 
 
+def stored_collections() -> list[str]:
+    """Names of the collections in the configured Chroma store, sorted."""
+    from retrievers import list_indexes
+
+    return list_indexes(data_dir=data_dir())
+
+
 def forget_indexes() -> None:
     """Drop the cached index handles (after a collection was deleted); they reopen cheaply."""
     _document_index.clear()  # st.cache_resource clears a whole function, not one entry
@@ -148,6 +163,6 @@ def pulled_models(host: str) -> list[str] | str:
 @st.cache_data(ttl=60, show_spinner="Checking the setup…")
 def doctor_facts(choice: ModelChoice) -> dict[str, Any]:
     """``llama-toolkit doctor`` for ``choice`` (cached for a minute)."""
-    from toolkit.doctor import collect_facts
+    from toolkit.backends.doctor import collect_facts
 
     return collect_facts(get_settings(**choice.overrides()))

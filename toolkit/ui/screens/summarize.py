@@ -1,5 +1,5 @@
 """Page script: Streamlit runs it on every rerun of the page (see toolkit/ui/app.py)."""
 
-from toolkit.ui.summarize import render
+from toolkit.ui.pages.summarize import render
 
 render()

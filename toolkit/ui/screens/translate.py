@@ -1,5 +1,5 @@
 """Page script: Streamlit runs it on every rerun of the page (see toolkit/ui/app.py)."""
 
-from toolkit.ui.translate import render
+from toolkit.ui.pages.translate import render
 
 render()

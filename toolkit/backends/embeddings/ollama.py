@@ -1,0 +1,51 @@
+"""An Ollama embedding model (``nomic-embed-text``, ``all-minilm``...) with the toolkit's errors."""
+
+from __future__ import annotations
+
+from langchain_core.embeddings import Embeddings
+
+__all__ = ["ToolkitOllamaEmbeddings"]
+
+
+class ToolkitOllamaEmbeddings(Embeddings):
+    """langchain-ollama's ``OllamaEmbeddings`` with the toolkit's errors.
+
+    Args:
+        model: The Ollama model tag, such as ``nomic-embed-text``.
+        base_url: The server URL (the ``ollama_host`` setting).
+        timeout: Seconds to wait for an answer.
+    """
+
+    def __init__(self, model: str, *, base_url: str, timeout: float = 300.0) -> None:
+        from langchain_ollama import OllamaEmbeddings
+
+        self.model = model
+        self.base_url = base_url
+        self.model_id = f"ollama:{model}"
+        self._inner = OllamaEmbeddings(model=model, base_url=base_url, client_kwargs={"timeout": timeout})
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed ``texts`` with one ``/api/embed`` request."""
+        from toolkit.backends.ollama import translated_errors
+
+        if not texts:
+            return []
+        with translated_errors(self.base_url, self.model):
+            return self._inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one text."""
+        return self.embed_documents([text])[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed ``texts`` with one ``/api/embed`` request, asynchronously."""
+        from toolkit.backends.ollama import translated_errors
+
+        if not texts:
+            return []
+        with translated_errors(self.base_url, self.model):
+            return await self._inner.aembed_documents(texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """Embed one text asynchronously."""
+        return (await self.aembed_documents([text]))[0]
