@@ -68,6 +68,11 @@ def test_modules_stay_small(tree: arch.Tree) -> None:
     assert {m: n for m, n in lines.items() if n > arch.MAX_MODULE_LINES} == {}
 
 
+def test_functions_stay_short(tree: arch.Tree) -> None:
+    long = [f"{name}: {n}" for n, name in arch.function_lengths(tree) if n > arch.MAX_FUNCTION_LINES]
+    assert long == []
+
+
 def _planted(tmp_path: Path, files: dict[str, str]) -> arch.Tree:
     for rel, text in files.items():
         path = tmp_path / rel
