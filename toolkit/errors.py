@@ -13,9 +13,17 @@ Tree::
     │   ├── ModelNotFoundError      GGUF path does not exist
     │   ├── InvalidModelFileError   not a GGUF file, or unreadable
     │   ├── ModelLoadError          llama.cpp refused to load the file
-    │   └── ModelNotPulledError     Ollama does not have the model
+    │   ├── ModelNotPulledError     Ollama does not have the model
+    │   ├── ModelBusyError          the shared model stayed busy past the wait limit
+    │   │   └── ModelReentryError   the thread that holds the model asked it again
+    │   └── GenerationLimitError    a deadline or token cap ended an answer; keeps the partial text
+    │       └── GenerationTimeoutError  the deadline
+    ├── AccessDeniedError           a path or setting refused by policy (deny-list, server paths)
+    ├── LimitExceededError          input past a size, depth, count or cost limit; names the limit
+    ├── StoreLockedError            another process is writing the document store
     ├── BackendUnavailableError
     │   ├── OllamaUnreachableError  no Ollama server answers at the host
+    │   ├── OllamaResponseError     the server answered with something that is not Ollama's API
     │   └── ChromaUnreachableError  no Chroma server answers at the configured host
     ├── IndexNotFoundError          no such document collection
     ├── ContextOverflowError        prompt longer than the context window
@@ -32,23 +40,32 @@ Tree::
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
     "BackendUnavailableError",
     "ChromaUnreachableError",
     "ConfigurationError",
     "ContextOverflowError",
     "DocumentError",
     "DocumentNotFoundError",
+    "DocumentTooComplexError",
     "DocumentTooLongError",
     "EmbeddingMismatchError",
     "EmptyDocumentError",
     "EncryptedDocumentError",
+    "GenerationLimitError",
+    "GenerationTimeoutError",
     "IndexNotFoundError",
     "InvalidModelFileError",
+    "LimitExceededError",
+    "ModelBusyError",
     "ModelError",
     "ModelLoadError",
     "ModelNotFoundError",
     "ModelNotPulledError",
+    "ModelReentryError",
+    "OllamaResponseError",
     "OllamaUnreachableError",
+    "StoreLockedError",
     "ToolkitError",
     "UnknownLanguageError",
     "UnsupportedDocumentError",
@@ -164,3 +181,60 @@ class IndexNotFoundError(ToolkitError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class ModelBusyError(ModelError):
+    """The shared in-process model stayed busy longer than the caller may wait
+    (``LLAMA_TOOLKIT_MODEL_WAIT_TIMEOUT``)."""
+
+
+class ModelReentryError(ModelBusyError):
+    """The thread that is generating asked the same model again (for example a second
+    ``invoke`` while its own stream is open): waiting would deadlock, so it is refused."""
+
+
+class GenerationLimitError(ModelError):
+    """A deadline or a token cap ended an answer early.
+
+    Attributes:
+        partial: The text generated (or streamed) before the limit was hit; never lost.
+    """
+
+    def __init__(self, message: str, *, partial: str = "") -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+class GenerationTimeoutError(GenerationLimitError, TimeoutError):
+    """The answer ran past its overall deadline."""
+
+
+class OllamaResponseError(BackendUnavailableError):
+    """The server at the Ollama host answered with something that is not Ollama's API
+    (not JSON, or JSON of another shape)."""
+
+
+class AccessDeniedError(ToolkitError, PermissionError):
+    """A path or setting refused by policy: a workspace deny-list entry, a server path the
+    web app's operator has not allowed, a special file (FIFO, device, socket)."""
+
+
+class LimitExceededError(ToolkitError, ValueError):
+    """An input past a limit on size, nesting, count or cost. The message names the limit.
+
+    Attributes:
+        limit: The limit's name, e.g. ``"max_paragraphs"``.
+    """
+
+    def __init__(self, message: str, *, limit: str = "") -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class DocumentTooComplexError(DocumentError):
+    """A document past one of the loaders' limits (decompressed size, archive entries,
+    paragraphs, pages, nesting depth, time). The message names the file and the limit."""
+
+
+class StoreLockedError(ToolkitError, TimeoutError):
+    """Another process kept the embedded document store's write lock past the timeout."""

@@ -10,20 +10,58 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from toolkit.errors import ConfigurationError
 
-__all__ = ["ENV_PREFIX", "Backend", "Settings", "get_settings", "normalize_ollama_host"]
+__all__ = [
+    "DEFAULT_WORKSPACE_DENY",
+    "ENV_PREFIX",
+    "Backend",
+    "Settings",
+    "get_settings",
+    "normalize_ollama_host",
+]
 
 ENV_PREFIX = "LLAMA_TOOLKIT_"
 DEFAULT_OLLAMA_MODEL = "llama3.2"
 _OLLAMA_DEFAULT_PORT = 11434
+
+DEFAULT_WORKSPACE_DENY = (
+    ".env",
+    ".env.*",
+    "*.env",
+    ".git",
+    ".ssh",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    ".netrc",
+    ".pgpass",
+    ".pypirc",
+    ".npmrc",
+    ".aws",
+    ".azure",
+    ".gcloud",
+    "gcloud",
+    ".kube",
+    ".docker",
+    ".gnupg",
+    "credentials",
+    "credentials.json",
+    "secrets.toml",
+)
+"""Names (shell globs, matched against every part of a path) the workspace tools refuse."""
 
 Backend = Literal["llamacpp", "ollama"]
 
@@ -150,12 +188,79 @@ class Settings(BaseSettings):
         default_factory=lambda: os.environ.get("OLLAMA_HOST", ""),
         description="Ollama server URL (`OLLAMA_HOST` is honoured). Empty: http://127.0.0.1:11434.",
     )
-    request_timeout: float = Field(300.0, gt=0, description="Seconds to wait for an Ollama response.")
+    request_timeout: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds to wait for each read of an Ollama response (connect, then each chunk).",
+    )
+    request_deadline: float = Field(
+        900.0,
+        gt=0,
+        description="Seconds one Ollama request may take overall, however steadily the server sends; then "
+        "the answer ends with an error that keeps the text streamed so far.",
+    )
+    model_wait_timeout: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds a caller waits for the shared in-process model while another answer is being "
+        "generated; then ModelBusyError. 0: do not wait.",
+    )
+    model_idle_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds a paused stream may keep the in-process model without reading a token; then "
+        "the model is released and that stream ends with an error.",
+    )
+    store_lock_timeout: float = Field(
+        120.0,
+        ge=0,
+        description="Seconds a write to the embedded Chroma store waits while another process writes to it; "
+        "then StoreLockedError.",
+    )
+    workspace_deny: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_WORKSPACE_DENY),
+        description="Names the agent's file tools refuse, as comma-separated shell globs matched against "
+        "every part of a path (`.env`, `.git`, SSH keys, cloud credentials by default). Empty: refuse nothing.",
+    )
+    ui_allow_server_paths: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description=f"Folders on the server the web app's users may read: a GGUF to load, a folder to "
+        f"ingest ({os.pathsep!r}-separated). Empty: browser users can only upload.",
+    )
+    ui_password: SecretStr | None = Field(
+        None,
+        description="Password (or token) for `llama-toolkit ui --auth`: each user signs in with a name and "
+        "this password and sees only their own chats.",
+    )
 
     @field_validator("ollama_host", mode="after")
     @classmethod
     def _normalize_host(cls, value: str) -> str:
         return normalize_ollama_host(value)
+
+    @field_validator("workspace_deny", mode="before")
+    @classmethod
+    def _split_globs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("ui_allow_server_paths", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(os.pathsep) if part.strip()]
+        return value
+
+    @field_validator("ui_allow_server_paths", mode="after")
+    @classmethod
+    def _real_roots(cls, value: list[Path]) -> list[Path]:
+        return [Path(os.path.expanduser(path)).resolve() for path in value]
+
+    @field_validator("ui_password", mode="after")
+    @classmethod
+    def _blank_password(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
 
     @field_validator("model", "chat_template", "chroma_host", mode="after")
     @classmethod

@@ -30,8 +30,8 @@ def _default(name: str) -> Any:
 
 # Every setting, by what it configures. A new setting fails test_every_setting_is_placed
 # until it is put here, so no setting is silently ignored by a backend.
-LLAMACPP_ONLY = {"n_batch", "chat_template"}
-OLLAMA_ONLY = {"ollama_host", "request_timeout"}
+LLAMACPP_ONLY = {"n_batch", "chat_template", "model_wait_timeout", "model_idle_timeout"}
+OLLAMA_ONLY = {"ollama_host", "request_timeout", "request_deadline"}
 BOTH = {
     "model",
     "n_ctx",
@@ -44,7 +44,18 @@ BOTH = {
     "max_tokens",
     "seed",
 }
-NOT_MODEL_OPTIONS = {"backend", "data_dir", "embeddings", "chroma_path", "chroma_host", "collection"}
+NOT_MODEL_OPTIONS = {
+    "backend",
+    "data_dir",
+    "embeddings",
+    "chroma_path",
+    "chroma_host",
+    "collection",
+    "store_lock_timeout",
+    "workspace_deny",
+    "ui_allow_server_paths",
+    "ui_password",
+}
 
 # A valid value for each model setting that differs from its default.
 OTHER_VALUES: dict[str, Any] = {
@@ -60,6 +71,9 @@ OTHER_VALUES: dict[str, Any] = {
     "seed": 7,
     "chat_template": "{% for m in messages %}{{ m.content }}{% endfor %}",
     "request_timeout": 12.5,
+    "request_deadline": 40.0,
+    "model_wait_timeout": 7.5,
+    "model_idle_timeout": 9.5,
 }
 
 
