@@ -23,6 +23,7 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from langgraph.types import Command
 
+from toolkit.backends.cancel import CancelToken, cancel_scope
 from toolkit.errors import ConfigurationError
 
 __all__ = ["STEP_LIMIT_REASON", "StepLimitMiddleware", "ToolGuardMiddleware"]
@@ -74,16 +75,23 @@ class _TimedOut(Exception):
 def _run_in_thread(fn: Callable[[], ToolResult], timeout: float, name: str) -> ToolResult:
     """``fn()`` in a daemon thread; ``_TimedOut`` if it has not returned after ``timeout`` s.
 
-    Python cannot stop a thread: a call that times out keeps running in the background until
-    it returns on its own (its result is then dropped). The thread is a daemon, so it never
-    keeps the process alive at exit.
+    Python cannot stop a thread: on timeout the call's :class:`CancelToken` is cancelled, and
+    work that checks it (the in-process model, after every token and prompt batch) stops and
+    gives the model back; other work keeps running in the background until it returns on its
+    own (its result is then dropped). The thread is a daemon, so it never keeps the process
+    alive at exit.
     """
     box: dict[str, Any] = {}
     context = contextvars.copy_context()  # LangGraph's config and callbacks live in contextvars
+    token = CancelToken()
+
+    def scoped() -> ToolResult:
+        with cancel_scope(token):
+            return fn()
 
     def target() -> None:
         try:
-            box["result"] = context.run(fn)
+            box["result"] = context.run(scoped)
         except BaseException as exc:  # re-raised in the caller's thread
             box["error"] = exc
 
@@ -91,6 +99,7 @@ def _run_in_thread(fn: Callable[[], ToolResult], timeout: float, name: str) -> T
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
+        token.cancel(f"the tool {name} timed out after {timeout:g} s")
         raise _TimedOut
     if "error" in box:
         raise box["error"]
@@ -106,9 +115,10 @@ class ToolGuardMiddleware(AgentMiddleware):
     or answer without it; the run never crashes on a tool. LangGraph's control-flow signals
     (interrupts) still propagate.
 
-    Sync tools run in a separate thread that is abandoned on timeout: Python cannot stop a
-    thread, so the call may keep running in the background until it returns (a tool that
-    calls the in-process model holds the model until then). Async tools are cancelled.
+    Sync tools run in a separate thread that is abandoned on timeout; its cancellation token
+    (:mod:`toolkit.backends.cancel`) is then cancelled, so a tool calling the in-process model stops
+    at the next token and frees the model. Other work may keep running in the background
+    until it returns (Python cannot stop a thread). Async tools are cancelled.
 
     Args:
         timeout: Seconds each call may take; ``None`` for no limit (errors are still caught).

@@ -6,16 +6,19 @@ chromadb is imported inside the functions, never at import time.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from toolkit.errors import ChromaUnreachableError, ConfigurationError
+from retrievers._storelock import read_stamp, write_lock
+from toolkit.errors import ChromaUnreachableError, ConfigurationError, IndexNotFoundError
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
 
-__all__ = ["connect", "settings_client", "store_location"]
+__all__ = ["EmbeddedStore", "connect", "embedded_store", "settings_client", "store_location"]
 
 
 def _client_settings() -> Any:
@@ -29,8 +32,97 @@ def _server_hint(host: str, path: str | Path | None) -> str:
     return f"chroma run --path {path or './chroma'} --host 127.0.0.1 --port {port}"
 
 
-def connect(path: str | Path | None, host: str | None) -> tuple[ClientAPI, str]:
-    """A Chroma client and a description of where it points."""
+class EmbeddedStore:
+    """This process's client of one embedded store folder, reopened after other processes write.
+
+    chromadb shares one ``System`` per folder in a process and keeps each collection's vector
+    index in memory, so vectors another process wrote stay invisible to it. :meth:`client`
+    compares the folder's write stamp (see :mod:`retrievers._storelock`) with the one seen when
+    the client was opened, and opens a new ``System`` when it changed.
+    """
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._client: ClientAPI | None = None
+        self._seen = ""
+
+    def client(self) -> ClientAPI:
+        """The current client, reopened first if another process wrote since it was opened."""
+        stamp = read_stamp(self.folder)
+        client = self._client
+        if client is not None and stamp == self._seen:
+            return client
+        with self._lock:
+            if self._client is None or stamp != self._seen:
+                if self._client is not None:
+                    _forget_system(self._client, self.folder)
+                self._client = _persistent_client(self.folder)
+                self._seen = stamp
+            return self._client
+
+    def written(self, before: str, after: str) -> None:
+        """After a locked write through this client: current if nobody else wrote in between."""
+        with self._lock:
+            if self._seen == before:
+                self._seen = after
+
+    def write_lock(self, timeout: float, on_wait: Callable[[str], None] | None = None) -> Any:
+        """The folder's inter-process write lock (a context manager)."""
+        return write_lock(self.folder, timeout=timeout, on_wait=on_wait, on_written=self.written)
+
+
+def _persistent_client(folder: str) -> ClientAPI:
+    import chromadb
+
+    return chromadb.PersistentClient(path=folder, settings=_client_settings())
+
+
+def _forget_system(client: Any, folder: str) -> None:
+    """Drop chromadb's cached ``System`` of ``folder`` so the next client opens a fresh one.
+
+    The old System is not stopped: objects still using it (a query in another thread) keep
+    working, and it is freed with them.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    identifier = str(getattr(client, "_identifier", folder))
+    with SharedSystemClient._refcount_lock:
+        SharedSystemClient._identifier_to_system.pop(identifier, None)
+        SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+
+
+_STORES: dict[str, EmbeddedStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def embedded_store(path: str | Path, *, create: bool = True) -> EmbeddedStore | None:
+    """The process-wide :class:`EmbeddedStore` of a folder; None if it holds no store and not ``create``.
+
+    Raises:
+        ConfigurationError: ``create`` and the folder cannot be created.
+    """
+    folder = os.path.abspath(Path(path).expanduser())
+    if not os.path.isfile(os.path.join(folder, "chroma.sqlite3")):
+        if not create:
+            return None
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot create the Chroma folder {folder} ({exc}) - set chroma_path "
+                "(LLAMA_TOOLKIT_CHROMA_PATH) to a writable folder"
+            ) from exc
+    with _STORES_LOCK:
+        return _STORES.setdefault(folder, EmbeddedStore(folder))
+
+
+def connect(path: str | Path | None, host: str | None, *, create: bool = True) -> tuple[ClientAPI, str]:
+    """A Chroma client and a description of where it points.
+
+    Raises:
+        IndexNotFoundError: ``create`` is False and ``path`` holds no store yet.
+    """
     import chromadb
 
     if host:
@@ -52,15 +144,13 @@ def connect(path: str | Path | None, host: str | None) -> tuple[ClientAPI, str]:
         return client, host
     if path is None:
         raise ConfigurationError("DocumentIndex needs a `path` (embedded store) or a `host` (Chroma server)")
-    folder = Path(os.path.abspath(Path(path).expanduser()))
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigurationError(
-            f"cannot create the Chroma folder {folder} ({exc}) - set chroma_path "
-            "(LLAMA_TOOLKIT_CHROMA_PATH) to a writable folder"
-        ) from exc
-    return chromadb.PersistentClient(path=str(folder), settings=_client_settings()), str(folder)
+    store = embedded_store(path, create=create)
+    if store is None:
+        raise IndexNotFoundError(
+            f"there is no document store at {os.path.abspath(Path(path).expanduser())} yet - "
+            "run `llama-toolkit ingest PATH...` first"
+        )
+    return store.client(), store.folder
 
 
 def store_location(settings: Any) -> tuple[Path, str | None]:
@@ -69,9 +159,14 @@ def store_location(settings: Any) -> tuple[Path, str | None]:
     return Path(path).expanduser(), settings.chroma_host
 
 
-def settings_client(overrides: dict[str, Any]) -> ClientAPI:
-    """A client for the store the settings (with ``overrides``) point at."""
+def settings_client(overrides: dict[str, Any], *, create: bool = True) -> ClientAPI | None:
+    """A client for the store the settings (with ``overrides``) point at.
+
+    None when ``create`` is False and the embedded folder holds no store yet (nothing is created).
+    """
     from toolkit.settings import get_settings
 
     path, host = store_location(get_settings(**overrides))
+    if not host and not create and embedded_store(path, create=False) is None:
+        return None
     return connect(path, host)[0]

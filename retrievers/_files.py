@@ -1,14 +1,21 @@
-"""Finding the files to ingest: folders walked recursively, glob patterns, symlink safety."""
+"""Finding the files to ingest: folders walked recursively, glob patterns, symlink safety.
+
+A walk never leaves the folder it was given: a symlink to a place outside it is reported and
+skipped (name the target itself to ingest it), and FIFOs, devices and sockets are reported
+without ever being opened (reading a FIFO blocks; a device may never end).
+"""
 
 from __future__ import annotations
 
 import errno
 import os
 import re
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from toolkit.documents import LOADERS
+from toolkit.documents.base import special_file_kind
 
 __all__ = ["SKIPPED_DIRS", "find_files", "is_within", "matcher"]
 
@@ -66,6 +73,17 @@ def _why_unreachable(path: str) -> str | None:
     return None
 
 
+def _why_special(path: str) -> str | None:
+    """Why ``path`` (followed) is no file to read: a FIFO, device or socket; None otherwise."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return f"{special_file_kind(mode)}, not a regular file - skipped (never opened)"
+
+
 def is_within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -77,7 +95,8 @@ def _walk(
     failed: list[tuple[str, str]],
 ) -> list[str]:
     files: list[str] = []
-    visited = {os.path.realpath(root)}  # resolved folders: no folder is walked twice, loops end
+    top = os.path.realpath(root)
+    visited = {top}  # resolved folders: no folder is walked twice, loops end
     stack = [root]
     while stack:
         folder = stack.pop()
@@ -95,6 +114,17 @@ def _walk(
                 continue
             if entry.is_symlink() and (why := _why_unreachable(entry.path)):
                 failed.append((entry.path, why))
+            elif entry.is_symlink() and not is_within(os.path.realpath(entry.path), top):
+                failed.append(
+                    (
+                        entry.path,
+                        f"symbolic link out of the folder -> {os.readlink(entry.path)} - skipped "
+                        "(name the target itself to ingest it)",
+                    )
+                )
+            elif (why := _why_special(entry.path)) is not None:
+                if Path(entry.name).suffix.lower() in LOADERS:
+                    failed.append((entry.path, why))
             elif entry.is_dir():
                 real = os.path.realpath(entry.path)
                 if real not in visited:
@@ -139,7 +169,7 @@ def find_files(
         path = os.path.abspath(os.path.expanduser(os.fspath(given)))
         if not os.path.lexists(path):
             failed.append((path, "not found - check the path and its spelling"))
-        elif why := _why_unreachable(path):
+        elif (why := _why_unreachable(path)) or (why := _why_special(path)):
             failed.append((path, why))
         elif os.path.isdir(path):
             roots.append(path)

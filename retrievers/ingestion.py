@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import stat
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -304,6 +305,8 @@ def ingest(
         overlap: Tokens repeated from the previous chunk.
         on_progress: Called as ``on_progress("ingest", done, total)`` before the first file
             and after each one; ``done`` counts files finished (stored, unchanged or failed).
+            ``on_progress("waiting", done, total)`` when a write waits for another process
+            writing to the same embedded store (also said in one line on stderr).
         max_bytes: Files larger than this are reported as failed.
 
     Returns:
@@ -311,6 +314,8 @@ def ingest(
 
     Raises:
         ConfigurationError: Invalid ``chunk_tokens`` / ``overlap``.
+        StoreLockedError: Another process kept the store locked for ``store_lock_timeout``
+            seconds; what was written before stays, the next run finishes the rest.
         Exception: Whatever the embedder or the store raises (not about one file): stored
             data stays consistent and the next run finishes the interrupted file.
     """
@@ -365,10 +370,16 @@ class _Writer:
         if self.on_progress:
             self.on_progress("ingest", self.done, self.total)
 
+    def waiting(self, message: str) -> None:
+        """Another process holds the store's write lock: say so once, on stderr and as progress."""
+        print(message, file=sys.stderr, flush=True)
+        if self.on_progress:
+            self.on_progress("waiting", self.done, self.total)
+
     def store(self, path: str, old: SourceInfo | None, chunks: list[Document]) -> None:
         # Kill-safe order: the file's old chunks go before any of its new ones is written.
         if old is not None:
-            self.report.chunks_removed += self.index.delete_source(path)
+            self.report.chunks_removed += self.index.delete_source(path, on_wait=self.waiting)
         changed = old is not None and old.content_hash != chunks[0].metadata["content_hash"]
         (self.report.updated if changed else self.report.added).append(path)
         self.pending.extend(chunks)
@@ -381,7 +392,7 @@ class _Writer:
             chunk_id(c.metadata["source"], c.metadata["content_hash"], c.metadata["chunk_index"])
             for c in self.pending
         ]
-        self.index.add(self.pending, ids)
+        self.index.add(self.pending, ids, on_wait=self.waiting)
         self.report.chunks_added += len(self.pending)
         self.pending.clear()
         self.done, self.queued = self.done + self.queued, 0

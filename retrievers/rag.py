@@ -32,8 +32,10 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.runnables.utils import AddableDict
 from typing_extensions import NotRequired, TypedDict  # pydantic needs it for schemas on Python < 3.12
 
+from retrievers._quoting import one_line, quote_source_text
+from retrievers.search import MAX_QUERY_CHARS, check_k
 from toolkit.chains.inputs import lazy_token_budget
-from toolkit.errors import ConfigurationError, ContextOverflowError, UnsupportedInputError
+from toolkit.errors import ConfigurationError, ContextOverflowError, LimitExceededError, UnsupportedInputError
 from toolkit.text.budget import TokenBudget, with_max_tokens
 
 __all__ = [
@@ -108,7 +110,7 @@ def _label(source: RagSource) -> str:
         text += f", p. {source['page']}"
     if source["section"]:
         text += f" - {source['section']}"
-    return text
+    return one_line(text)  # whatever a file name or heading holds
 
 
 def format_sources(sources: Sequence[RagSource]) -> str:
@@ -157,7 +159,7 @@ _EXAMPLE_ANSWER = "The old bridge opened in 1932 [1]."
 
 def _request(question: str, sources: Sequence[RagSource]) -> HumanMessage:
     # Small models lose an instruction given only before a long text: restate it after.
-    blocks = "\n\n".join(f"[{s['n']}] {_label(s)}\n{s['text']}" for s in sources)
+    blocks = "\n\n".join(f"[{s['n']}] {_label(s)}\n{quote_source_text(s['text'])}" for s in sources)
     return HumanMessage(f"Sources:\n\n{blocks}\n\n---\nQuestion: {question}\n\n{_TASK}")
 
 
@@ -180,6 +182,11 @@ def _parse(value: Any) -> tuple[str, list[BaseMessage]]:
         )
     if not question.strip():
         raise UnsupportedInputError("the question is empty")
+    if len(question) > MAX_QUERY_CHARS:
+        raise LimitExceededError(
+            f"the question is {len(question):,} characters, over the {MAX_QUERY_CHARS:,} limit - shorten it",
+            limit="question_chars",
+        )
     return question.strip(), list(history)
 
 
@@ -340,7 +347,7 @@ class _Rag:
             from retrievers.search import HybridRetriever
             from retrievers.store import open_index
 
-            self.search = HybridRetriever(index=open_index(), k=self.k)
+            self.search = HybridRetriever(index=open_index(create=False), k=self.k)
         return self.search
 
     def plan(self, question: str, history: list[BaseMessage], docs: Sequence[Document]) -> _Plan:
@@ -427,13 +434,14 @@ def rag_chain(
         ``{"sources": [...]}`` first, then ``{"answer": token}`` chunks.
 
     Raises:
-        ConfigurationError: ``k`` or ``answer_tokens`` below 1.
+        ConfigurationError: ``k`` or ``answer_tokens`` below 1 (``LimitExceededError``: ``k`` over ``MAX_K``).
 
-    The returned chain raises ``UnsupportedInputError`` for any other input, and
-    ``ContextOverflowError`` when the question and history leave no room for a single source.
+    The returned chain raises ``UnsupportedInputError`` for any other input or an empty question,
+    ``LimitExceededError`` for one over ``MAX_QUERY_CHARS`` characters, ``IndexNotFoundError``
+    if the default collection is missing (never created), ``ContextOverflowError`` when the
+    question and history leave no room for a single source.
     """
-    if k < 1:
-        raise ConfigurationError(f"k must be at least 1, got {k}")
+    check_k(k)
     if answer_tokens < 1:
         raise ConfigurationError(f"answer_tokens must be at least 1, got {answer_tokens}")
     get_budget = lazy_token_budget(llm, context_window=context_window, token_counter=token_counter)

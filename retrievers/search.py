@@ -28,7 +28,43 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
 from pydantic import Field
 
-__all__ = ["STOPWORDS", "HybridRetriever", "SearchMode", "clear_keyword_cache", "tokenize"]
+from toolkit.errors import ConfigurationError, LimitExceededError
+
+__all__ = [
+    "MAX_FETCH_K",
+    "MAX_K",
+    "MAX_QUERY_CHARS",
+    "STOPWORDS",
+    "HybridRetriever",
+    "SearchMode",
+    "check_k",
+    "clear_keyword_cache",
+    "tokenize",
+]
+
+MAX_K = 1000
+"""Most documents one search returns."""
+MAX_FETCH_K = 10_000
+"""Most candidates one ranking contributes."""
+MAX_QUERY_CHARS = 100_000
+"""Longest query searched (a question this long cannot be answered from a few chunks anyway)."""
+
+
+def check_k(k: Any, name: str = "k", most: int = MAX_K) -> int:
+    """``k`` if it is an int in ``[1, most]``.
+
+    Raises:
+        ConfigurationError: ``k`` is not a whole number or below 1.
+        LimitExceededError: ``k`` is over ``most``.
+    """
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise ConfigurationError(f"{name} must be a whole number from 1 to {most}, got {k!r}")
+    if k < 1:
+        raise ConfigurationError(f"{name} must be between 1 and {most}, got {k}")
+    if k > most:
+        raise LimitExceededError(f"{name} must be between 1 and {most}, got {k}", limit=name)
+    return k
+
 
 SearchMode = Literal["hybrid", "dense", "keyword", "mmr"]
 
@@ -124,6 +160,36 @@ def _keyword_index(index: Any) -> _KeywordIndex:
         return built
 
 
+_FILTER_ERRORS = {"ValueError", "TypeError", "InvalidArgumentError", "KeyError", "RecursionError"}
+_MAX_FILTER_DEPTH = 32
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > _MAX_FILTER_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, (list, tuple)):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def _check_filter(where: Any) -> dict[str, Any] | None:
+    """``where`` if it is None or a dict nested at most ``_MAX_FILTER_DEPTH`` levels deep."""
+    if where is None:
+        return None
+    if not isinstance(where, dict):
+        raise ConfigurationError(
+            f'filter must be a dict such as {{"file_type": "pdf"}}, got {type(where).__name__}'
+        )
+    if _depth(where) > _MAX_FILTER_DEPTH:
+        raise LimitExceededError(
+            f"the filter is nested more than {_MAX_FILTER_DEPTH} levels deep - flatten it",
+            limit="filter_depth",
+        )
+    return where
+
+
 @dataclass
 class _Hit:
     doc: Document
@@ -152,8 +218,8 @@ class HybridRetriever(BaseRetriever):
 
     index: Any = Field(description="The DocumentIndex to search (retrievers.store.DocumentIndex).")
     mode: SearchMode = Field(default="hybrid", description="dense, keyword, hybrid (RRF of both) or mmr.")
-    k: int = Field(default=5, ge=1, description="Documents to return.")
-    fetch_k: int = Field(default=20, ge=1, description="Candidates each ranking contributes.")
+    k: int = Field(default=5, description=f"Documents to return (1 to {MAX_K}).")
+    fetch_k: int = Field(default=20, description=f"Candidates each ranking contributes (1 to {MAX_FETCH_K}).")
     filter: dict[str, Any] | None = Field(
         default=None, description='Chroma `where` on chunk metadata, e.g. {"file_type": "pdf"}.'
     )
@@ -161,6 +227,20 @@ class HybridRetriever(BaseRetriever):
     min_relevance: float = Field(
         default=0.2, description="Cosine similarity below which a dense hit alone is not relevant."
     )
+
+    def __init__(self, **data: Any) -> None:
+        """Validate like any pydantic model, then check ``k``/``fetch_k``/``rrf_k`` and ``filter``.
+
+        Raises:
+            ConfigurationError: ``k``, ``fetch_k`` or ``rrf_k`` below 1, or a ``filter`` that is
+                not a dict.
+            LimitExceededError: ``k`` over :data:`MAX_K` or ``fetch_k`` over :data:`MAX_FETCH_K`.
+        """
+        super().__init__(**data)
+        check_k(self.k)
+        check_k(self.fetch_k, "fetch_k", MAX_FETCH_K)
+        check_k(self.rrf_k, "rrf_k", 10**9)
+        _check_filter(self.filter)
 
     def _get_relevant_documents(
         self,
@@ -212,12 +292,34 @@ class HybridRetriever(BaseRetriever):
             ``similarity`` (dense cosine, or None) and ``bm25`` (or None) in their metadata.
             An empty index gives an empty list.
         """
-        k = self.k if k is None else k
+        k = check_k(self.k if k is None else k)
+        fetch = max(check_k(self.fetch_k if fetch_k is None else fetch_k, "fetch_k", MAX_FETCH_K), k)
         mode = mode or self.mode
-        where = (self.filter if filter is None else filter) or None  # Chroma rejects an empty `where`
-        fetch = max(self.fetch_k if fetch_k is None else fetch_k, k)
-        if k < 1 or self.index.count() == 0:
+        if mode not in ("hybrid", "dense", "keyword", "mmr"):
+            raise ConfigurationError(f"mode must be 'hybrid', 'dense', 'keyword' or 'mmr', got {mode!r}")
+        where = _check_filter(self.filter if filter is None else filter) or None  # Chroma rejects {}
+        if not isinstance(query, str):
+            raise ConfigurationError(f"the query must be a string, got {type(query).__name__}")
+        if len(query) > MAX_QUERY_CHARS:
+            raise LimitExceededError(
+                f"the query is {len(query):,} characters, over the {MAX_QUERY_CHARS:,} limit - shorten it",
+                limit="query_chars",
+            )
+        if not query.strip() or self.index.count() == 0:
             return []
+        try:
+            return self._search(query, k, mode, fetch, where)
+        except Exception as exc:  # chromadb's own validation of `where`
+            if where is None or type(exc).__name__ not in _FILTER_ERRORS:
+                raise
+            message = " ".join(str(exc).split())[:300]
+            raise ConfigurationError(
+                f"invalid filter {str(where)[:200]}: {message} - see Chroma's `where` syntax"
+            ) from exc
+
+    def _search(
+        self, query: str, k: int, mode: SearchMode, fetch: int, where: dict[str, Any] | None
+    ) -> list[Document]:
         if mode == "dense":
             hits = self._dense(query, fetch, where)[:k]
             for hit in hits:

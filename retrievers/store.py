@@ -13,27 +13,35 @@ chromadb and langchain-chroma are imported on first use, never at import time.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from retrievers._chroma import connect, settings_client, store_location
+from retrievers._chroma import EmbeddedStore, connect, embedded_store, settings_client, store_location
+from retrievers._names import check_collection_name, flat_metadata, not_found
 from toolkit.errors import (
-    ConfigurationError,
     EmbeddingMismatchError,
     IndexNotFoundError,
 )
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
     from langchain_chroma import Chroma
 
-__all__ = ["DocumentIndex", "SourceInfo", "delete_index", "list_indexes", "open_index"]
+__all__ = [
+    "DocumentIndex",
+    "SourceInfo",
+    "check_collection_name",
+    "delete_index",
+    "list_indexes",
+    "open_index",
+]
 
 _MODEL_KEY = "embedding_model"
 _DIMENSION_KEY = "embedding_dimension"
@@ -105,41 +113,93 @@ class DocumentIndex:
         embeddings: Embeddings,
         path: str | Path | None = None,
         host: str | None = None,
+        create: bool = True,
+        lock_timeout: float | None = None,
     ) -> None:
         """Open (or create) the collection ``name``.
 
         Args:
             name: Collection name: 3-63 characters from ``[a-zA-Z0-9._-]``.
             embeddings: The embedding model; must be the one the collection was built with.
-            path: Folder of the embedded store (created if missing). With ``host``, only shown
-                in the hint of the unreachable-server error.
+            path: Folder of the embedded store (created if missing and ``create``). With
+                ``host``, only shown in the hint of the unreachable-server error.
             host: URL of a Chroma server, e.g. ``http://127.0.0.1:8000``; wins over ``path``.
+            create: Create the collection (and the store folder) if missing. False for readers:
+                a missing collection raises :class:`~toolkit.errors.IndexNotFoundError` and
+                nothing is written.
+            lock_timeout: Seconds a write waits while another process writes to the embedded
+                store (default: the ``store_lock_timeout`` setting).
 
         Raises:
             ChromaUnreachableError: ``host`` is given and no Chroma server answers there.
             EmbeddingMismatchError: The collection was built with another model or dimension.
+            IndexNotFoundError: ``create`` is False and there is no such collection.
             ConfigurationError: Invalid collection name, or the folder cannot be created.
+            StoreLockedError: Creating the collection waited ``lock_timeout`` for another writer.
         """
-        self.name = name
+        self.name = check_collection_name(name)
         self.embeddings = embeddings
-        self.client, self.location = connect(path, host)
+        self.lock_timeout = lock_timeout
+        client, self.location = connect(path, host, create=create)
+        self._store: EmbeddedStore | None = None
+        if not host:
+            self._store = embedded_store(self.location, create=False)
         self.model_id = _model_id(embeddings)
         self.dimension = _dimension(embeddings)
+        self._client, self._collection = client, self._open(client, create)
+        self._vectorstore: Chroma | None = None
+        self._check_embedder()
+
+    def _open(self, client: ClientAPI, create: bool) -> Collection:
         try:
-            self.collection: Collection = self.client.get_or_create_collection(
-                name,
+            return client.get_collection(self.name, embedding_function=None)  # type: ignore[arg-type]
+        except Exception as exc:
+            if type(exc).__name__ not in ("NotFoundError", "InvalidCollectionException"):
+                raise
+            if not create:
+                raise not_found(self.name, sorted(c.name for c in client.list_collections())) from exc
+        with self._writing():  # creating is a write too: other processes see it after
+            return client.get_or_create_collection(
+                self.name,
                 metadata={_MODEL_KEY: self.model_id, _DIMENSION_KEY: self.dimension},
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
-        except Exception as exc:
-            if type(exc).__name__ != "InvalidArgumentError":
-                raise
-            raise ConfigurationError(
-                f"invalid collection name `{name}`: use 3-63 characters from a-z, A-Z, 0-9, `.`, `_`, `-`, "
-                "starting and ending with a letter or digit"
-            ) from exc
-        self._check_embedder()
+
+    def _refresh(self) -> None:
+        """Reopen the collection on a fresh client when another process wrote to the store."""
+        if self._store is None:
+            return
+        client = self._store.client()
+        if client is not self._client:
+            collection = self._open(client, create=False)
+            self._client, self._collection, self._vectorstore = client, collection, None
+
+    @property
+    def client(self) -> ClientAPI:
+        """The chromadb client (reopened after another process wrote to the embedded store)."""
+        self._refresh()
+        return self._client
+
+    @property
+    def collection(self) -> Collection:
+        """The chromadb collection (reopened after another process wrote to the embedded store)."""
+        self._refresh()
+        return self._collection
+
+    @contextmanager
+    def _writing(self, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """The embedded store's inter-process write lock (nothing for a Chroma server)."""
+        if self._store is None:
+            yield
+            return
+        timeout = self.lock_timeout
+        if timeout is None:
+            from toolkit.settings import get_settings
+
+            timeout = get_settings().store_lock_timeout
+        with self._store.write_lock(timeout, on_wait):
+            yield
 
     def _check_embedder(self) -> None:
         meta = self.collection.metadata or {}
@@ -158,17 +218,21 @@ class DocumentIndex:
                 f"llama-toolkit ingest PATH... --collection {self.name}`"
             )
 
-    @cached_property
+    @property
     def vectorstore(self) -> Chroma:
-        """A LangChain ``Chroma`` vector store over the same client and collection."""
+        """A LangChain ``Chroma`` vector store over the same (current) client and collection."""
         from langchain_chroma import Chroma
 
-        return Chroma(
-            client=self.client,
-            collection_name=self.name,
-            embedding_function=self.embeddings,
-            create_collection_if_not_exists=False,
-        )
+        self._refresh()
+        store = self._vectorstore
+        if store is None:
+            store = self._vectorstore = Chroma(
+                client=self._client,
+                collection_name=self.name,
+                embedding_function=self.embeddings,
+                create_collection_if_not_exists=False,
+            )
+        return store
 
     def _bump_version(self) -> None:
         # A random token rather than a counter: two writers can never produce the same value.
@@ -178,7 +242,9 @@ class DocumentIndex:
         meta[_VERSION_KEY] = uuid.uuid4().hex
         self.collection.modify(metadata=meta)
 
-    def add(self, docs: Sequence[Document], ids: Sequence[str]) -> None:
+    def add(
+        self, docs: Sequence[Document], ids: Sequence[str], *, on_wait: Callable[[str], None] | None = None
+    ) -> None:
         """Embed ``docs`` with :attr:`embeddings`, in batches, and upsert them under ``ids``.
 
         Each batch is written as soon as it is embedded, so an interrupted call leaves the
@@ -187,34 +253,36 @@ class DocumentIndex:
         Args:
             docs: The chunks; their metadata must be flat (str, int, float, bool values).
             ids: One id per chunk.
+            on_wait: Gets the one-line message when the write waits for another process.
 
         Raises:
             ValueError: ``docs`` and ``ids`` differ in length.
+            ConfigurationError: A metadata value is not a str, int, float or bool.
+            StoreLockedError: Another process kept the store locked for ``lock_timeout`` seconds.
         """
         if len(docs) != len(ids):
             raise ValueError(f"got {len(docs)} documents but {len(ids)} ids")
-        written = False
-        try:
-            for start in range(0, len(docs), self.batch_size):
-                batch = list(docs[start : start + self.batch_size])
-                vectors = self.embeddings.embed_documents([d.page_content for d in batch])
+        metadatas = flat_metadata(docs)
+        for start in range(0, len(docs), self.batch_size):
+            end = start + self.batch_size
+            batch = list(docs[start:end])
+            vectors = self.embeddings.embed_documents([d.page_content for d in batch])
+            with self._writing(on_wait):  # held for the write only, not while embedding
                 self.collection.upsert(
-                    ids=list(ids[start : start + self.batch_size]),
+                    ids=list(ids[start:end]),
                     embeddings=vectors,  # type: ignore[arg-type]
                     documents=[d.page_content for d in batch],
-                    metadatas=[dict(d.metadata) for d in batch],
+                    metadatas=metadatas[start:end],  # type: ignore[arg-type]
                 )
-                written = True
-        finally:
-            if written:
                 self._bump_version()
 
-    def delete_source(self, source: str) -> int:
+    def delete_source(self, source: str, *, on_wait: Callable[[str], None] | None = None) -> int:
         """Delete every chunk of one file; returns how many were removed."""
-        result = self.collection.delete(where={"source": source})
-        deleted = int(result.get("deleted", 0)) if isinstance(result, dict) else 0
-        if deleted:
-            self._bump_version()
+        with self._writing(on_wait):
+            result = self.collection.delete(where={"source": str(source)})
+            deleted = int(result.get("deleted", 0)) if isinstance(result, dict) else 0
+            if deleted:
+                self._bump_version()
         return deleted
 
     def _rows(
@@ -290,14 +358,19 @@ class DocumentIndex:
 
     def drop(self) -> None:
         """Delete the whole collection; this object is unusable afterwards."""
-        self.client.delete_collection(self.name)
+        with self._writing():
+            self.client.delete_collection(self.name)
 
     def __repr__(self) -> str:
         return f"DocumentIndex({self.name!r}, model={self.model_id!r}, location={self.location!r})"
 
 
 def open_index(
-    name: str | None = None, *, embeddings: Embeddings | str | None = None, **overrides: Any
+    name: str | None = None,
+    *,
+    embeddings: Embeddings | str | None = None,
+    create: bool = True,
+    **overrides: Any,
 ) -> DocumentIndex:
     """Open the configured index: ``chroma_host`` or ``chroma_path`` (``<data_dir>/chroma``).
 
@@ -305,31 +378,47 @@ def open_index(
         name: Collection name. Empty: the ``collection`` setting.
         embeddings: The embedder. Empty: ``retrievers.embeddings.get_embeddings`` for the
             ``embeddings`` setting. A string is that setting (``"minilm"``, ``"ollama:..."``).
+        create: Create a missing collection. False for read-only use (search, stats, ask):
+            a missing one raises ``IndexNotFoundError`` naming the existing ones.
         **overrides: Settings overrides (``chroma_path=``, ``collection=``, ``embeddings=``...).
 
     Raises:
         ConfigurationError: A setting is invalid.
         ChromaUnreachableError: ``chroma_host`` is set and no server answers.
         EmbeddingMismatchError: The collection was built with another embedding model.
+        IndexNotFoundError: ``create`` is False and there is no such collection.
     """
     from toolkit.settings import get_settings
 
     if isinstance(embeddings, str):  # the `embeddings` setting, passed by keyword like the others
         overrides["embeddings"], embeddings = embeddings, None
     settings = get_settings(**overrides)
+    name = check_collection_name(name or settings.collection)
+    path, host = store_location(settings)
+    if not create:  # fail before loading an embedder; nothing is created
+        known = list_indexes(**overrides)
+        if name not in known:
+            raise not_found(name, known)
     if embeddings is None:
         from toolkit.backends.embeddings import get_embeddings
 
         embedder: Embeddings = get_embeddings(**overrides)
     else:
         embedder = embeddings
-    path, host = store_location(settings)
-    return DocumentIndex(name or settings.collection, embeddings=embedder, path=path, host=host)
+    return DocumentIndex(
+        name,
+        embeddings=embedder,
+        path=path,
+        host=host,
+        create=create,
+        lock_timeout=settings.store_lock_timeout,
+    )
 
 
 def list_indexes(**overrides: Any) -> list[str]:
-    """Names of the collections in the configured store, sorted."""
-    return sorted(c.name for c in settings_client(overrides).list_collections())
+    """Names of the collections in the configured store, sorted (nothing is created)."""
+    client = settings_client(overrides, create=False)
+    return [] if client is None else sorted(c.name for c in client.list_collections())
 
 
 def delete_index(name: str, **overrides: Any) -> None:
@@ -338,11 +427,15 @@ def delete_index(name: str, **overrides: Any) -> None:
     Raises:
         IndexNotFoundError: No such collection; the message lists the existing ones.
     """
-    client = settings_client(overrides)
-    names = sorted(c.name for c in client.list_collections())
-    if name not in names:
-        existing = f"existing: {', '.join(names)}" if names else "there are none yet"
-        raise IndexNotFoundError(
-            f"no collection named `{name}` - {existing} (see `llama-toolkit index list`)"
-        )
-    client.delete_collection(name)
+    from toolkit.settings import get_settings
+
+    client = settings_client(overrides, create=False)
+    names = [] if client is None else sorted(c.name for c in client.list_collections())
+    if client is None or name not in names:
+        raise not_found(name, names)
+    settings = get_settings(**overrides)
+    store = None if settings.chroma_host else embedded_store(store_location(settings)[0], create=False)
+    with store.write_lock(settings.store_lock_timeout) if store is not None else nullcontext():
+        client = settings_client(overrides)  # fresh after waiting
+        assert client is not None
+        client.delete_collection(name)

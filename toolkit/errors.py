@@ -34,7 +34,8 @@ Tree::
         ├── DocumentNotFoundError   no such file
         ├── EmptyDocumentError      no text at all (empty, whitespace only, scanned PDF)
         ├── UnsupportedDocumentError binary data, or a file type with no loader
-        └── EncryptedDocumentError  password-protected PDF or DOCX
+        ├── EncryptedDocumentError  password-protected PDF or DOCX
+        └── DocumentTooComplexError past a loader limit (size, entries, paragraphs, pages, depth)
 """
 
 from __future__ import annotations

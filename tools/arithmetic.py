@@ -133,8 +133,7 @@ def _drop_thousands_separators(text: str) -> str:
     while i < len(text):
         ch = text[i]
         if ch == "(":
-            name = re.search(r"([a-z_][a-z0-9_]*)\s*$", text[:i])
-            stack.append(bool(name and name.group(1) in _MULTI_ARG))
+            stack.append(_name_before(text, i) in _MULTI_ARG)
         elif ch == ")" and stack:
             stack.pop()
         elif ch.isdigit() and (i == 0 or not (text[i - 1].isdigit() or text[i - 1] == ".")):
@@ -146,6 +145,20 @@ def _drop_thousands_separators(text: str) -> str:
         out.append(ch)
         i += 1
     return "".join(out)
+
+
+def _name_before(text: str, end: int) -> str:
+    """The identifier just before ``text[end]`` (spaces between allowed), found by scanning back.
+
+    A regex search anchored at the end would retry from every start: quadratic per parenthesis.
+    """
+    stop = end
+    while stop > 0 and text[stop - 1].isspace():
+        stop -= 1
+    start = stop
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_") and stop - start <= 8:
+        start -= 1
+    return text[start:stop].lstrip("0123456789")
 
 
 def _left_of_equals(text: str) -> str:
@@ -181,7 +194,7 @@ def _refuse(node: ast.AST) -> ValueError:
     if isinstance(node, ast.Attribute):
         return ValueError(f"attribute access (.{node.attr}) is not allowed - {_ALLOWED_HINT}")
     if isinstance(node, ast.Constant):
-        return ValueError(f"{node.value!r} is not a number - {_ALLOWED_HINT}")
+        return ValueError(f"{node.value!r:.40} is not a number - {_ALLOWED_HINT}")
     if isinstance(node, ast.BinOp | ast.UnaryOp):
         return ValueError(f"the operator {type(node.op).__name__} is not allowed - {_ALLOWED_HINT}")
     if isinstance(node, ast.Tuple):
@@ -202,7 +215,9 @@ def _check(node: ast.AST) -> None:
         if isinstance(node.value, bool) or not isinstance(node.value, int | float):
             raise _refuse(node)
         if isinstance(node.value, float) and not math.isfinite(node.value):
-            raise ValueError(f"the number {node.value} is too large (beyond about 1.8e308)")
+            raise ValueError(
+                f"the number {node.value} is too large (beyond about 1.8e308) - use smaller numbers"
+            )
     elif isinstance(node, ast.Name):
         if node.id not in _CONSTANTS:
             hint = f" - to call {node.id}, write {node.id}(x)" if node.id in _FUNCTIONS else ""
@@ -241,10 +256,10 @@ def _check(node: ast.AST) -> None:
         raise _refuse(node)
 
 
-def _too_big(bits: float) -> ValueError:
-    digits = int(bits * math.log10(2)) + 1
+def _too_big(bits: int) -> ValueError:
+    digits = f"about {int(bits * math.log10(2)) + 1:,}" if bits < 10**15 else "more than a quadrillion"
     return ValueError(
-        f"the result would have about {digits:,} digits, more than the {MAX_INT_BITS * 3 // 10:,}-digit "
+        f"the result would have {digits} digits, more than the {MAX_INT_BITS * 3 // 10:,}-digit "
         "limit - use smaller numbers, or floats (e.g. 10.0**300) for an approximate answer"
     )
 
@@ -294,13 +309,13 @@ def _eval(node: ast.AST) -> Number:
     if isinstance(node, ast.Name):
         return _CONSTANTS[node.id]
     if isinstance(node, ast.BinOp):
-        return _binary(type(node.op), _eval(node.left), _eval(node.right))
+        return _finite(_binary(type(node.op), _eval(node.left), _eval(node.right)))
     if isinstance(node, ast.UnaryOp):
         return _UNARY[type(node.op)](_eval(node.operand))  # type: ignore[no-any-return]
     if isinstance(node, ast.Call):
         args = [_eval(a) for a in node.args]
         if isinstance(node.func, ast.Name):
-            return _call(node.func.id, args)
+            return _finite(_call(node.func.id, args))
         return _binary(ast.Mult, _eval(node.func), args[0])  # implicit multiplication
     raise _refuse(node)  # unreachable after _check
 
@@ -311,6 +326,11 @@ def _finite(value: Number) -> Number:
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
         raise _too_big(value.bit_length())
     return value
+
+
+def _quoted(expression: str, most: int = 60) -> str:
+    text = " ".join(expression.split())
+    return repr(text if len(text) <= most else text[:most] + "...")
 
 
 def evaluate(expression: str) -> int | float:
@@ -342,7 +362,7 @@ def evaluate(expression: str) -> int | float:
             tree = ast.parse(text, mode="eval")  # parsing only: nothing is compiled or run
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         raise ValueError(
-            f"cannot read {expression.strip()!r} as arithmetic - write it like 2 * (3 + 4) or sqrt(16) / 2"
+            f"cannot read {_quoted(expression)} as arithmetic - write it like 2 * (3 + 4) or sqrt(16) / 2"
         ) from exc
     try:
         _check(tree)

@@ -93,7 +93,7 @@ def resolve_timezone(name: str | None) -> tuple[tzinfo | None, str]:
     if offset:
         sign, hours, minutes = offset.groups()
         delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
-        if delta > timedelta(hours=14):
+        if int(minutes or 0) >= 60 or delta > timedelta(hours=12 if sign == "-" else 14):
             raise ValueError(f"UTC offset {text!r} is out of range (-12 to +14 hours) - {_HOW_TO_WRITE}")
         label = f"UTC{sign}{int(hours):02d}:{int(minutes or 0):02d}"
         return tz(-delta if sign == "-" else delta, label), label
@@ -155,6 +155,9 @@ current_datetime: BaseTool = build_tool(
 
 _RELATIVE = {"today": 0, "now": 0, "": 0, "tomorrow": 1, "yesterday": -1}
 _WEEKDAY = re.compile(r"^(?:(next|last|this)\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)$")
+_MAX_DATE_CHARS = 64
+_LIMITS = {"add_days": 3_652_059, "add_weeks": 521_722, "add_months": 119_988, "add_years": 9_998}
+"""The largest move of each kind that can stay within the years 1 to 9999."""
 _FORMATS = ("%Y/%m/%d", "%Y.%m.%d", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d.%m.%Y")
 
 
@@ -171,6 +174,11 @@ def parse_date(text: str | None) -> date:
             how to write dates.
     """
     raw = (text or "").strip()
+    if len(raw) > _MAX_DATE_CHARS:
+        raise ValueError(
+            f"cannot read the date {raw[:_MAX_DATE_CHARS]!r}... (over {_MAX_DATE_CHARS} characters) - write it "
+            "as YYYY-MM-DD (e.g. 2025-03-14), or today, tomorrow, yesterday, next friday"
+        )
     key = re.sub(r"\s+", " ", raw.lower().replace(",", " ")).strip()
     if key in _RELATIVE:
         return _today() + timedelta(days=_RELATIVE[key])
@@ -212,6 +220,17 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+def _check_moves(**moves: int) -> None:
+    for name, amount in moves.items():
+        most = _LIMITS[name]
+        if not -most <= amount <= most:
+            shown = f"{amount:,}" if abs(amount) < 10**12 else "a huge number"
+            raise ValueError(
+                f"{name}={shown} would take the date outside the years 1 to 9999 - "
+                f"give {name} between -{most:,} and {most:,}"
+            )
+
+
 def _plural(n: int, unit: str) -> str:
     return f"{n} {unit}" if abs(n) == 1 else f"{n} {unit}s"
 
@@ -236,6 +255,8 @@ class DateCalculatorArgs(ToolArgs):
             return 0
         if isinstance(value, str):
             found = re.match(r"^\s*([+-]?\s*\d+)", value)
+            if found and len(found.group(1)) > 12:
+                raise ValueError(f"{found.group(1)[:12]}... is far too many - give at most 7 digits")
             if found:
                 return int(found.group(1).replace(" ", ""))
         return value
@@ -254,6 +275,7 @@ def _date_calculator(
     add_years: int = 0,
     until: str | None = None,
 ) -> str:
+    _check_moves(add_days=add_days, add_weeks=add_weeks, add_months=add_months, add_years=add_years)
     begin = parse_date(start)
     try:
         result = _add_months(begin, 12 * add_years + add_months) + timedelta(days=add_days + 7 * add_weeks)

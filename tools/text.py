@@ -18,12 +18,20 @@ from pydantic import Field, field_validator
 
 from tools._base import ToolArgs, ToolException, build_tool
 
-__all__ = ["make_summarize_tool", "make_translate_tool"]
+__all__ = ["MAX_TEXT_CHARS", "make_summarize_tool", "make_translate_tool"]
+
+MAX_TEXT_CHARS = 200_000
+"""Longest text either tool takes in one call (about 50,000 tokens, many model calls already)."""
 
 
 def _require_text(text: str) -> None:
     if not text.strip():
         raise ToolException("the text is empty - pass the text itself (read a file first with read_file)")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ToolException(
+            f"the text is {len(text):,} characters, over the {MAX_TEXT_CHARS:,} limit - pass it in parts, "
+            "or ingest the file and use search_documents"
+        )
 
 
 class SummarizeArgs(ToolArgs):

@@ -2,7 +2,12 @@
 
 Every path is resolved (symlinks followed) before use and must stay under the workspace
 root: ``..`` escapes, absolute paths elsewhere, and symlinks to files or folders outside are
-refused, as are symlink loops. Files are read with the document loaders of
+refused, as are symlink loops. A file is opened component by component from the root
+(``O_NOFOLLOW`` at every step, ``O_NONBLOCK`` at the end) and the opened descriptor is checked
+(``fstat``: a regular file, the same device and inode as the checked path), so a folder swapped
+for a symlink after the check is refused, and FIFOs, devices and sockets are never read. Paths
+with a part matching the deny-list (``Settings.workspace_deny``: ``.env``, ``.git``, SSH and
+cloud credentials by default) are refused and listed as such. Files are read with the document loaders of
 :mod:`toolkit.documents` (text in any encoding, Markdown, PDF, HTML, Word); binary files
 are refused. Long files are shown a window at a time: the answer says where it stopped and
 the ``offset`` to read on from.
@@ -10,14 +15,18 @@ the ``offset`` to read on from.
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from langchain_core.tools import BaseTool
 from pydantic import Field, ValidationInfo, field_validator
 
+from toolkit.errors import AccessDeniedError
 from tools._base import ToolArgs, ToolException, build_tool
 
 __all__ = ["MAX_LIST_ENTRIES", "MAX_READ_BYTES", "make_workspace_tools"]
@@ -34,8 +43,14 @@ _MAX_CHARS = 20_000
 class _Workspace:
     """The root folder and the one check every path goes through."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], deny: Sequence[str] | None = None) -> None:
         from toolkit.errors import ConfigurationError
+
+        if deny is None:
+            from toolkit.settings import get_settings
+
+            deny = get_settings().workspace_deny
+        self.deny = [p.strip().strip("/") for p in deny if p.strip().strip("/")]
 
         folder = Path(os.path.expanduser(os.fspath(root)))
         try:
@@ -49,6 +64,51 @@ class _Workspace:
         """``path`` relative to the root, as the model should write it."""
         relative = path.relative_to(self.root).as_posix()
         return relative if relative != "." else "."
+
+    def denied(self, path: Path) -> str | None:
+        """The deny-list pattern one part of ``path`` (relative to the root) matches, or None."""
+        parts = path.relative_to(self.root).parts if path.is_absolute() else path.parts
+        return next((p for part in parts for p in self.deny if fnmatch.fnmatchcase(part, p)), None)
+
+    def refuse_denied(self, text: str, *paths: Path) -> None:
+        """Raise AccessDeniedError when any of ``paths`` has a part on the deny-list."""
+        for path in paths:
+            if (pattern := self.denied(path)) is not None:
+                raise AccessDeniedError(
+                    f"{text!r} is refused: it matches {pattern!r} on the workspace deny-list (secrets such "
+                    "as .env, .git, SSH keys and cloud credentials are never read) - pick another file"
+                )
+
+    def open_fd(self, real: Path, *, folder: bool = False) -> int:
+        """Open ``real`` (resolved, inside the root) one part at a time, never following a symlink.
+
+        Raises:
+            ToolException: A part was swapped for a symlink (ELOOP) or cannot be opened.
+        """
+        parts = real.relative_to(self.root).parts
+        directory = getattr(os, "O_DIRECTORY", 0)
+        fd = os.open(self.root, os.O_RDONLY | directory)
+        nofollow = getattr(os, "O_NOFOLLOW", 0)
+        try:
+            for number, part in enumerate(parts, 1):
+                last = number == len(parts)
+                flags = os.O_RDONLY | nofollow | getattr(os, "O_CLOEXEC", 0)
+                flags |= directory if (folder or not last) else getattr(os, "O_NONBLOCK", 0)
+                following = os.open(part, flags, dir_fd=fd)
+                os.close(fd)
+                fd = following
+        except OSError as exc:
+            os.close(fd)
+            shown = self.shown(real)
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # ENOTDIR: O_DIRECTORY met the link itself
+                raise AccessDeniedError(
+                    f"{shown} changed while it was being opened (a part of its path became a symbolic "
+                    "link or a file) - it is not read; list_files shows what is there now"
+                ) from exc
+            raise ToolException(
+                f"{shown} cannot be opened ({exc.strerror}) - check its name with list_files"
+            ) from exc
+        return fd
 
     def resolve(self, path: str) -> Path:
         """The real path of ``path`` (relative to the root, or absolute inside it).
@@ -76,6 +136,7 @@ class _Workspace:
             raise ToolException(
                 f"{text!r} is a link to a place outside the workspace - only files inside it can be read"
             )
+        self.refuse_denied(text, Path(os.path.normpath(candidate)).relative_to(self.root), real)
         return real
 
 
@@ -117,19 +178,29 @@ def _size(n: int) -> str:
     return str(n)
 
 
-def _entry(ws: _Workspace, entry: os.DirEntry[str]) -> str:
+def _entry(ws: _Workspace, folder: Path, entry: os.DirEntry[str]) -> str:
+    from toolkit.documents.base import special_file_kind
+
     name = entry.name
+    path = folder / name
+    if (pattern := ws.denied(path)) is not None:
+        return f"{name}  (refused: on the deny-list as {pattern!r})"
     if entry.is_symlink():
         try:
-            target = Path(entry.path).resolve(strict=True)
+            target = path.resolve(strict=True)
         except (OSError, RuntimeError):
             return f"{name}  (broken link or link loop)"
         if not target.is_relative_to(ws.root):
             return f"{name}  (link outside the workspace, not readable)"
+        if (pattern := ws.denied(target)) is not None:
+            return f"{name}  (refused: a link to a deny-list entry {pattern!r})"
     try:
-        if entry.is_dir():
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
             return f"{name}/"
-        return f"{name}  ({_size(entry.stat().st_size)})"
+        if (kind := special_file_kind(info.st_mode)) is not None:
+            return f"{name}  ({kind}, not readable)"
+        return f"{name}  ({_size(info.st_size)})"
     except OSError:
         return f"{name}  (unreadable)"
 
@@ -140,12 +211,16 @@ def _list_files(ws: _Workspace, path: str = ".") -> str:
         raise ToolException(f"{path!r} does not exist in the workspace - call list_files to see what does")
     if not folder.is_dir():
         return f"{ws.shown(folder)} is a file ({_size(folder.stat().st_size)}) - read it with read_file"
-    with os.scandir(folder) as found:
-        entries = sorted(found, key=lambda e: (not _is_dir(e), e.name.lower()))
+    fd = ws.open_fd(folder, folder=True)  # the folder that was checked, not one swapped in since
+    try:
+        with os.scandir(fd) as found:
+            entries = sorted(found, key=lambda e: (not _is_dir(e), e.name.lower()))
+    finally:
+        os.close(fd)
     where = ws.shown(folder)
     if not entries:
         return f"{where}/ is empty."
-    shown = [_entry(ws, e) for e in entries[:MAX_LIST_ENTRIES]]
+    shown = [_entry(ws, folder, e) for e in entries[:MAX_LIST_ENTRIES]]
     more = len(entries) - len(shown)
     tail = f"\n+{more} more (not shown; list a subfolder to narrow down)" if more else ""
     prefix = "" if where == "." else f"{where}/"
@@ -160,19 +235,23 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return False
 
 
-def _read_bytes(real: Path, shown: str) -> bytes:
-    # O_NOFOLLOW: the checked path has no symlink left; refuse one swapped in since the check.
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(real, flags)
-    except OSError as exc:
-        raise ToolException(
-            f"{shown} cannot be opened ({exc.strerror}) - check its name with list_files"
-        ) from exc
-    with os.fdopen(fd, "rb") as stream:
+def _refuse_special(shown: str, mode: int) -> None:
+    from toolkit.documents.base import special_file_kind
+
+    if (kind := special_file_kind(mode)) is not None:
+        raise AccessDeniedError(f"{shown} is {kind}, not a regular file - only regular files can be read")
+
+
+def _read_bytes(ws: _Workspace, real: Path, shown: str) -> bytes:
+    checked = os.stat(real)  # never opened unless it is a regular file: a FIFO would block
+    _refuse_special(shown, checked.st_mode)
+    with os.fdopen(ws.open_fd(real), "rb") as stream:
         info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ToolException(f"{shown} is not a regular file - only files can be read")
+        _refuse_special(shown, info.st_mode)  # swapped for a FIFO or device since the check
+        if (info.st_dev, info.st_ino) != (checked.st_dev, checked.st_ino):
+            raise AccessDeniedError(
+                f"{shown} was replaced while it was being opened - it is not read; try again"
+            )
         if info.st_size > MAX_READ_BYTES:
             raise ToolException(f"{shown} is {_size(info.st_size)}, over the {_size(MAX_READ_BYTES)} limit")
         return stream.read(MAX_READ_BYTES + 1)
@@ -206,7 +285,7 @@ def _read_file(ws: _Workspace, path: str, max_chars: int = 8000, offset: int = 0
         raise ToolException(f"{path!r} does not exist in the workspace - call list_files to see what does")
     if real.is_dir():
         raise ToolException(f"{shown} is a folder - call list_files with path={shown!r} to see inside")
-    text = _text_of(_read_bytes(real, shown), shown)
+    text = _text_of(_read_bytes(ws, real, shown), shown)
     if not text.strip():
         return f"{shown} is empty."
     total = len(text)
@@ -225,7 +304,9 @@ def _read_file(ws: _Workspace, path: str, max_chars: int = 8000, offset: int = 0
     return f"{header}\n{window}"
 
 
-def make_workspace_tools(root: str | os.PathLike[str]) -> list[BaseTool]:
+def make_workspace_tools(
+    root: str | os.PathLike[str], *, deny: Sequence[str] | None = None
+) -> list[BaseTool]:
     """``list_files(path=".")`` and ``read_file(path, max_chars=8000, offset=0)``, confined to ``root``.
 
     Example:
@@ -239,6 +320,9 @@ def make_workspace_tools(root: str | os.PathLike[str]) -> list[BaseTool]:
 
     Args:
         root: The workspace folder; nothing outside it can be listed or read.
+        deny: Shell globs matched against every part of a path relative to ``root``; a match
+            is refused (default: the ``workspace_deny`` setting, see
+            :data:`toolkit.settings.DEFAULT_WORKSPACE_DENY`; ``[]`` refuses nothing).
 
     Returns:
         The two tools.
@@ -246,7 +330,7 @@ def make_workspace_tools(root: str | os.PathLike[str]) -> list[BaseTool]:
     Raises:
         ConfigurationError: ``root`` does not exist or is not a folder.
     """
-    ws = _Workspace(root)
+    ws = _Workspace(root, deny)
 
     def list_files(path: str = ".") -> str:
         return _list_files(ws, path)

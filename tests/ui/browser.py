@@ -45,11 +45,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(data_dir: Path, log_path: Path) -> Iterator[str]:
-    """``streamlit run streamlit_app.py`` on a free loopback port, with ``data_dir``; yields its URL."""
+def streamlit_server(
+    data_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """``streamlit run streamlit_app.py`` on a free loopback port, with ``data_dir``; yields its URL.
+
+    ``extra_env`` is added to the app's environment (e.g. an Ollama backend to fake the model).
+    """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_TOOLKIT_") and k != "OLLAMA_HOST"}
     env["LLAMA_TOOLKIT_DATA_DIR"] = str(data_dir)
+    env.update(extra_env or {})
     cmd = [
         sys.executable,
         "-m",

@@ -159,8 +159,9 @@ def test_reindex_reads_changed_files_and_reports_missing_ones(
 
 
 def test_missing_folder_path_is_an_error_and_nothing_is_ingested(
-    open_page: Callable[[str], Any], data_dir: Path, tmp_path: Path
+    open_page: Callable[[str], Any], data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LLAMA_TOOLKIT_UI_ALLOW_SERVER_PATHS", str(tmp_path))  # server folders are opt-in
     _ingest_folder(data_dir, tmp_path / "notes", {"bridge.txt": KELVARA})
     before = _index(data_dir).sources()
     at = open_page("documents")

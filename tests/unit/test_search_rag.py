@@ -456,7 +456,7 @@ def test_bad_input_says_what_is_expected(index: Any, value: Any) -> None:
 def test_bad_settings_fail_when_the_chain_is_built() -> None:
     with pytest.raises(ConfigurationError, match="answer_tokens must be at least 1"):
         rag_chain(ScriptedChatModel(respond=cite_first), answer_tokens=0)
-    with pytest.raises(ConfigurationError, match="k must be at least 1"):
+    with pytest.raises(ConfigurationError, match="k must be between 1 and 1000, got 0"):
         rag_chain(ScriptedChatModel(respond=cite_first), k=0)
 
 

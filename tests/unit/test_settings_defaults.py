@@ -151,6 +151,7 @@ def _options(llm: ToolkitChatOllama) -> dict[str, Any]:
         "n_gpu_layers": llm.num_gpu,
         "n_threads": llm.num_thread,
         "request_timeout": llm.client_kwargs.get("timeout"),
+        "request_deadline": llm.request_deadline,
     }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from toolkit.ui.uploads import (
+    DUPLICATE,
     SavedUploads,
     prune_empty,
     remove_stored_copy,
@@ -110,14 +111,15 @@ def test_undo_puts_back_the_earlier_copy_and_removes_new_files(tmp_path: Path) -
     saved = save_uploads(
         [
             FakeUpload("kelvara.txt", b"broken"),
-            FakeUpload("kelvara.txt", b"broken again"),  # twice in one go: undo restores the first
+            FakeUpload("kelvara.txt", b"broken again"),  # twice in one go: the second is rejected
             FakeUpload("new/deep/soup.md", b"# Soup"),
             FakeUpload("good.md", b"# Good"),
         ],
         folder,
         supported=SUPPORTED,
     )
-    assert (folder / "kelvara.txt").read_bytes() == b"broken again"
+    assert (folder / "kelvara.txt").read_bytes() == b"broken"
+    assert saved.rejected == [("kelvara.txt", DUPLICATE)]
     assert saved.previous[str(folder / "kelvara.txt")] == b"first version"
     assert saved.previous[str(folder / "new/deep/soup.md")] is None
 

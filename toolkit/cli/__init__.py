@@ -7,6 +7,9 @@ sub-commands, each with a ``handler(args) -> exit code``; :func:`build_parser` c
 :mod:`toolkit.cli.options` and never import this package.
 
 Exit codes: 0 success, 1 a toolkit error (one line on stderr), 2 bad usage, 130 interrupted.
+No exception ends in a traceback: toolkit errors, file errors (``OSError``), text that is not
+UTF-8 and Ctrl-C each end in one line on stderr. An answer cut short by a deadline or a token
+cap (:class:`~toolkit.errors.GenerationLimitError`) is printed before its error line.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import sys
 from collections.abc import Sequence
 
 from toolkit.cli import agent, chat, documents, models, rag, ui
-from toolkit.errors import ToolkitError
+from toolkit.cli.io import check_utf8_args, error
+from toolkit.errors import GenerationLimitError, ToolkitError
 
 __all__ = ["build_parser", "main"]
 
@@ -40,15 +44,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
+        check_utf8_args(args)
         return int(args.handler(args))
     except ToolkitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _show_partial(exc)
+        error(str(exc))
         return 1
     except KeyboardInterrupt:
-        print(file=sys.stderr)
+        error("interrupted (Ctrl-C)")
         return 130
     except BrokenPipeError:
         return 0
+    except UnicodeError as exc:
+        error(
+            f"the input is not valid UTF-8 text ({getattr(exc, 'reason', exc)}) - convert it to UTF-8, e.g. with iconv"
+        )
+        return 1
+    except OSError as exc:
+        if exc.filename:
+            error(
+                f"{exc.strerror or exc} ({exc.filename}) - check the path and its permissions, then try again"
+            )
+        else:
+            error(f"{exc or exc.strerror} ({type(exc).__name__}) - nothing was written; try again")
+        return 1
+
+
+def _show_partial(exc: ToolkitError) -> None:
+    """Print the answer a deadline or token cap cut short, unless it was streamed already."""
+    if isinstance(exc, GenerationLimitError) and exc.partial and not getattr(exc, "partial_shown", False):
+        sys.stdout.write(exc.partial.rstrip("\n") + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -75,7 +75,7 @@ def run_chat(args: argparse.Namespace) -> int:
     from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
     from toolkit.backends.factory import get_chat_model
-    from toolkit.errors import ContextOverflowError
+    from toolkit.errors import ContextOverflowError, GenerationLimitError
 
     llm = get_chat_model(**overrides(args))
     base: list[BaseMessage] = [SystemMessage(args.system)] if args.system else []
@@ -101,5 +101,8 @@ def run_chat(args: argparse.Namespace) -> int:
             history.pop()
             error(f"{exc}. Type /reset to start a new conversation.")
             continue
+        except GenerationLimitError as exc:  # a deadline or token cap: keep the partial answer, go on
+            error(str(exc))
+            answer = exc.partial
         history.append(AIMessage(answer))
     return 0

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.cli.io import write_atomically
+from toolkit.cli.io import check_out, fail, save_output, save_partial
 from toolkit.cli.options import Subparsers, add_model_options, overrides
-from toolkit.errors import ConfigurationError
+from toolkit.errors import ConfigurationError, ToolkitError
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -112,9 +111,8 @@ def run_document_command(args: argparse.Namespace) -> int:
     """Run ``summarize`` or ``translate``; returns the exit code."""
     from toolkit.progress import ProgressBar
 
+    check_out(args.out)  # before any model time is spent: a bad --out fails now, not at the end
     docs = read_input(args.file)
-    if args.out and not Path(args.out).expanduser().parent.is_dir():
-        raise ConfigurationError(f"the folder of --out {args.out} does not exist")
     chain = _chain(args)
     progress = ProgressBar(sys.stderr)
     config: Any = {"callbacks": [progress]}
@@ -125,11 +123,23 @@ def run_document_command(args: argparse.Namespace) -> int:
             if not args.out:
                 sys.stdout.write(piece)
                 sys.stdout.flush()
+    except (ToolkitError, KeyboardInterrupt) as exc:
+        if not (args.out and "".join(parts).strip()):
+            raise
+        return _keep_partial(args.out, "".join(parts), exc)
     finally:
         progress.close()
     if args.out:
-        write_atomically(args.out, "".join(parts))
-        print(f"wrote {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write("\n")
+        return save_output(args.out, "".join(parts))  # saved elsewhere, never lost, if it fails now
+    sys.stdout.write("\n")
     return 0
+
+
+def _keep_partial(out: str, text: str, exc: BaseException) -> int:
+    """Save the output a failed or interrupted run got so far; one line says why and where."""
+    saved = save_partial(out, text)
+    where = f"the output so far is saved in {saved}" if saved else "the output so far could not be saved"
+    if isinstance(exc, KeyboardInterrupt):
+        fail(f"interrupted (Ctrl-C) - {where}")
+        return 130
+    return fail(f"{exc} - {where}")

@@ -89,7 +89,7 @@ def run_index_command(args: argparse.Namespace) -> int:
         delete_index(args.name)
         print(f"deleted collection {args.name}")
         return 0
-    stats = open_index(**_index_overrides(args)).stats()
+    stats = open_index(create=False, **_index_overrides(args)).stats()  # never creates a collection
     width = max(len(k) for k in stats)
     for key, value in stats.items():
         print(f"{key:<{width}}  {value}")
@@ -99,14 +99,20 @@ def run_index_command(args: argparse.Namespace) -> int:
 def run_rag_ask(args: argparse.Namespace) -> int:
     """``ask --rag QUESTION``: stream the answer, then list its sources."""
     from retrievers.rag import RagSource, format_sources, rag_chain
-    from retrievers.search import HybridRetriever
+    from retrievers.search import MAX_K, MAX_QUERY_CHARS, HybridRetriever, check_k
     from retrievers.store import open_index
     from toolkit.backends.factory import get_chat_model
 
+    check_k(args.k, "-k", MAX_K)  # before reading stdin or loading anything
     question = read_prompt(args)
     if question is None:
         return 2
-    index = open_index(**_index_overrides(args))
+    if len(question) > MAX_QUERY_CHARS:  # before loading the embedder and the model
+        error(
+            f"the question is {len(question):,} characters, over the {MAX_QUERY_CHARS:,} limit - shorten it"
+        )
+        return 1
+    index = open_index(create=False, **_index_overrides(args))  # never creates a collection
     if index.count() == 0:
         error(f"the collection `{index.name}` is empty - run `llama-toolkit ingest PATH...` first")
         return 1

@@ -13,7 +13,8 @@ file of their kind is read::
     docs = DocumentLoader("table.csv").load()      # a LangChain BaseLoader
 
 Layout (each module imports only those above it; this ``__init__`` only re-exports):
-``base`` (the loader type, size limit, shared checks and messages), ``text``, ``markup``
+``base`` (the loader type, size limit, shared checks and messages), ``limits`` (the limits
+on parsing work: :class:`DocumentLimits`), ``text``, ``markup``
 (HTML and DOCX), ``pdf``, ``tabular`` (CSV), ``code`` (the loaders), ``registry`` (the
 extension -> loader table, filled once at import), ``loading`` (the public functions) and
 ``adapter`` (:class:`DocumentLoader`, loaded on first use: LangChain's loader base class
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from toolkit.documents.base import DEFAULT_MAX_BYTES, Loader, format_size
 from toolkit.documents.code import CODE_LANGUAGES, load_code
+from toolkit.documents.limits import DEFAULT_LIMITS, DocumentLimits
 from toolkit.documents.loading import as_documents, documents_text, load_bytes, load_document
 from toolkit.documents.registry import LOADERS, register_loader, supported_extensions
 from toolkit.documents.tabular import CSV_BLOCK_CHARS, load_csv
@@ -34,8 +36,10 @@ from toolkit.lazy import lazy_exports
 __all__ = [
     "CODE_LANGUAGES",
     "CSV_BLOCK_CHARS",
+    "DEFAULT_LIMITS",
     "DEFAULT_MAX_BYTES",
     "LOADERS",
+    "DocumentLimits",
     "DocumentLoader",
     "Loader",
     "as_documents",

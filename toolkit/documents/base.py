@@ -7,6 +7,7 @@ other module may import it.
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable
 from typing import TypeAlias
 
@@ -23,6 +24,7 @@ __all__ = [
     "no_text_error",
     "normalize_newlines",
     "one_line",
+    "special_file_kind",
 ]
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -39,6 +41,25 @@ _MAX_CONTROL_SHARE = 0.05
 def one_line(exc: BaseException) -> str:
     """``"TypeName: message"`` of an exception, on one line (for error messages)."""
     return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def special_file_kind(mode: int) -> str | None:
+    """What a non-regular file is, from its ``st_mode`` (``"a FIFO (named pipe)"``...), or None.
+
+    Reading a FIFO blocks until someone writes, a device may never end (``/dev/zero``), so
+    loaders and file tools refuse all of them; a folder is reported as ``"a folder"``.
+    """
+    if stat.S_ISREG(mode):
+        return None
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISLNK, "a symbolic link"),
+    )
+    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
 
 
 def format_size(n: float) -> str:

@@ -8,9 +8,26 @@ from typing import Any
 from langchain_core.documents import Document
 
 from toolkit.documents.base import normalize_newlines, one_line
-from toolkit.errors import DocumentError, EmptyDocumentError, EncryptedDocumentError
+from toolkit.documents.limits import Deadline, current_limits, too_complex
+from toolkit.errors import DocumentError, DocumentTooComplexError, EmptyDocumentError, EncryptedDocumentError
 
 __all__ = ["load_pdf"]
+
+
+def _page_texts(reader: Any, source: str) -> list[str]:
+    """Each page's text, refusing more pages than the limit and stopping when time runs out."""
+    limits = current_limits()
+    deadline = Deadline(source, limits)
+    pages = reader.pages
+    if len(pages) > limits.max_pages:
+        raise too_complex(
+            source, f"has {len(pages)} pages, more than the limit of {limits.max_pages}", "max_pages"
+        )
+    texts = []
+    for number, page in enumerate(pages, 1):
+        deadline.check(f"at page {number} of {len(pages)}")
+        texts.append(normalize_newlines(page.extract_text() or ""))
+    return texts
 
 
 def load_pdf(data: bytes, source: str) -> list[Document]:
@@ -19,6 +36,7 @@ def load_pdf(data: bytes, source: str) -> list[Document]:
     Raises:
         EncryptedDocumentError: A password is needed to open it.
         EmptyDocumentError: No page has a text layer (a scan: run OCR first).
+        DocumentTooComplexError: More pages than the limit, or slower than its time budget.
         DocumentError: The file is damaged or not a PDF.
     """
     from pypdf import PasswordType, PdfReader
@@ -41,8 +59,10 @@ def load_pdf(data: bytes, source: str) -> list[Document]:
         if not opened:
             raise EncryptedDocumentError(locked, source=source)
     try:
-        texts = [normalize_newlines(page.extract_text() or "") for page in reader.pages]
+        texts = _page_texts(reader, source)
         title = reader.metadata.title if reader.metadata else None
+    except DocumentTooComplexError:
+        raise
     except Exception as exc:
         raise DocumentError(f"{damaged} ({one_line(exc)})", source=source) from exc
     total = len(texts)

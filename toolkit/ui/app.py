@@ -30,6 +30,10 @@ PAGES = {
 def run() -> None:
     """Draw the app for this run of the script."""
     st.set_page_config(page_title="llama-toolkit", page_icon=":material/pets:", layout="wide")
+    from toolkit.ui.gate import sign_in
+
+    if not sign_in():  # --auth and not signed in yet: only the sign-in form is drawn
+        return
     pages = [
         st.Page(_SCREENS / file, title=title, icon=icon, default=file == "chat.py")
         for file, (title, icon) in PAGES.items()

@@ -1,5 +1,10 @@
 """Pieces the pages share: readable errors, progress from chain events, uploads, streamed text,
-and the collection picker of the Documents and Ask pages."""
+and the collection picker of the Documents and Ask pages.
+
+Model and document text reaches the page only through :func:`show_markdown` and
+:func:`stream_markdown`, which render it through :func:`toolkit.ui.safe_markdown.safe_markdown`:
+no image, raw HTML or link in it makes the browser fetch anything.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from langchain_core.messages import BaseMessageChunk
 from toolkit.errors import ToolkitError
 from toolkit.progress import ProgressBar, ProgressEvent
 from toolkit.ui import resources as res
+from toolkit.ui.safe_markdown import safe_markdown
 from toolkit.ui.uploads import MAX_UPLOAD_MB
 
 __all__ = [
@@ -25,7 +31,9 @@ __all__ = [
     "collection_picker",
     "load_upload",
     "show_errors",
+    "show_markdown",
     "stats_caption",
+    "stream_markdown",
     "supported_extensions",
     "upload_types",
 ]
@@ -44,12 +52,14 @@ def show_errors(doing: str) -> Iterator[None]:
     try:
         yield
     except ToolkitError as exc:
-        st.error(f"Could not {doing}: {exc}", icon=":material/error:")
+        st.error(safe_markdown(f"Could not {doing}: {exc}"), icon=":material/error:")
     except Exception as exc:
         log.exception("could not %s", doing)
         st.error(
-            f"Could not {doing}: {type(exc).__name__}: {exc}. The details are in the terminal "
-            "that runs the app.",
+            safe_markdown(
+                f"Could not {doing}: {type(exc).__name__}: {exc}. The details are in the terminal "
+                "that runs the app."
+            ),
             icon=":material/error:",
         )
 
@@ -116,6 +126,41 @@ class TextStream:
                 yield text
 
 
+def show_markdown(text: str, container: Any | None = None) -> None:
+    """Draw model or document text as Markdown with images, raw HTML and links shown as text."""
+    (container or st).markdown(safe_markdown(text))
+
+
+def stream_markdown(pieces: Iterable[Any], cursor: str = "") -> str:
+    """``st.write_stream`` for model text: each update is drawn through :func:`safe_markdown`.
+
+    Args:
+        pieces: Text pieces (anything else is shown with ``str``).
+        cursor: Drawn after the text while it streams (e.g. ``"▌"``).
+
+    Returns:
+        The whole text. If the stream fails before any text, the placeholder is removed.
+    """
+    area = st.empty()
+    parts: list[str] = []
+    try:
+        for piece in pieces:
+            if piece is None or piece == "":
+                continue
+            parts.append(piece if isinstance(piece, str) else str(piece))
+            area.markdown(safe_markdown("".join(parts)) + cursor)
+    except BaseException:
+        if not parts:
+            area.empty()
+        raise
+    text = "".join(parts)
+    if not parts:
+        area.empty()
+    elif cursor:
+        area.markdown(safe_markdown(text))
+    return text
+
+
 def stats_caption(meta: dict[str, Any]) -> str:
     """One line of answer facts: model, time to first token, speed, tokens."""
     parts: list[str] = []
@@ -155,7 +200,7 @@ def load_upload(
     """Read an ``st.file_uploader`` file into documents; ``None`` (after a message) if rejected."""
     from toolkit.documents import load_bytes
 
-    say = on_error or (lambda message: st.error(message, icon=":material/block:"))
+    say = on_error or (lambda message: st.error(safe_markdown(message), icon=":material/block:"))
     if upload.size > max_mb * 2**20:
         say(f"{upload.name} is {upload.size / 2**20:.1f} MB; the limit is {max_mb} MB.")
         return None

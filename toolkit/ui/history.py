@@ -1,7 +1,10 @@
 """Saved chat conversations: one SQLite file in the data folder, safe to share between sessions.
 
 Each call opens its own connection (SQLite serialises writers; WAL lets readers go on), so
-one store serves every browser session of the app. :class:`SQLiteChatMessageHistory` shows one
+one store serves every browser session of the app. Each conversation has an ``owner`` (the
+signed-in user, ``"local"`` when the app runs for one person); the app lists, opens and
+deletes only its user's own. A file from before owners existed is migrated in place: its
+conversations are kept and belong to ``"local"``. :class:`SQLiteChatMessageHistory` shows one
 saved conversation as a LangChain ``BaseChatMessageHistory`` (for ``RunnableWithMessageHistory``
 and the like). Nothing here imports Streamlit.
 """
@@ -24,6 +27,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from toolkit.errors import ConfigurationError
 
 __all__ = [
+    "LOCAL_OWNER",
     "ChatTurn",
     "Conversation",
     "ConversationStore",
@@ -38,7 +42,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     title TEXT NOT NULL,
     system_prompt TEXT NOT NULL DEFAULT '',
     created REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    owner TEXT NOT NULL DEFAULT 'local'
 );
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,7 +56,12 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(conversation_id, id);
 """
 
+_MIGRATE_OWNER = "ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT 'local'"
+_OWNER_INDEX = "CREATE INDEX IF NOT EXISTS conversations_by_owner ON conversations(owner, updated)"
+_COLUMNS = "id, title, system_prompt, updated, owner"
 _TITLE_CHARS = 60
+LOCAL_OWNER = "local"
+"""The owner of conversations saved when the app runs for one person (and of pre-owner files)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class Conversation:
     title: str
     system_prompt: str
     updated: float
+    owner: str = LOCAL_OWNER
 
 
 def _title(text: str) -> str:
@@ -93,6 +104,10 @@ class ConversationStore:
             with self._connect() as db:
                 db.execute("PRAGMA journal_mode = WAL")  # stored in the file: once is enough
                 db.executescript(_SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
+                if "owner" not in columns:  # a file from before owners: its chats become "local"
+                    db.execute(_MIGRATE_OWNER)
+                db.execute(_OWNER_INDEX)
         except sqlite3.DatabaseError as exc:
             raise ConfigurationError(
                 f"{self.path} is not a readable chat history ({exc}); it was left as it is. Move it "
@@ -114,14 +129,15 @@ class ConversationStore:
         finally:
             db.close()
 
-    def create(self, first_message: str, system_prompt: str = "") -> str:
-        """Start a conversation titled after its first message; returns its id."""
+    def create(self, first_message: str, system_prompt: str = "", owner: str = LOCAL_OWNER) -> str:
+        """Start a conversation of ``owner``, titled after its first message; returns its id."""
         conversation_id = uuid.uuid4().hex
         now = time.time()
         with self._connect() as db:
             db.execute(
-                "INSERT INTO conversations (id, title, system_prompt, created, updated) VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, _title(first_message) or "New chat", system_prompt, now, now),
+                "INSERT INTO conversations (id, title, system_prompt, created, updated, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (conversation_id, _title(first_message) or "New chat", system_prompt, now, now, owner),
             )
         return conversation_id
 
@@ -166,22 +182,24 @@ class ConversationStore:
                 "UPDATE conversations SET system_prompt = ? WHERE id = ?", (system_prompt, conversation_id)
             )
 
-    def conversations(self, limit: int = 100) -> list[Conversation]:
-        """Saved conversations, most recently used first."""
+    def conversations(self, limit: int = 100, owner: str | None = None) -> list[Conversation]:
+        """Saved conversations of ``owner`` (``None``: everyone's), most recently used first."""
+        where, args = ("WHERE owner = ?", [owner]) if owner is not None else ("", [])
         with self._connect() as db:
             rows = db.execute(
-                "SELECT id, title, system_prompt, updated FROM conversations ORDER BY updated DESC LIMIT ?",
-                (limit,),
+                f"SELECT {_COLUMNS} FROM conversations {where} ORDER BY updated DESC LIMIT ?",
+                (*args, limit),
             ).fetchall()
         return [Conversation(*row) for row in rows]
 
-    def get(self, conversation_id: str) -> Conversation | None:
-        """The conversation's header, or ``None`` if there is no such conversation."""
+    def get(self, conversation_id: str, owner: str | None = None) -> Conversation | None:
+        """The conversation's header, or ``None`` if there is none (of ``owner``, when given)."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT id, title, system_prompt, updated FROM conversations WHERE id = ?", (conversation_id,)
+                f"SELECT {_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
-        return Conversation(*row) if row else None
+        found = Conversation(*row) if row else None
+        return found if found and (owner is None or found.owner == owner) else None
 
     def turns(self, conversation_id: str) -> list[ChatTurn]:
         """The conversation's messages in order."""
@@ -192,10 +210,20 @@ class ConversationStore:
             ).fetchall()
         return [ChatTurn(role, content, json.loads(meta or "{}")) for role, content, meta in rows]
 
-    def delete(self, conversation_id: str) -> None:
-        """Delete the conversation and its messages."""
+    def delete(self, conversation_id: str, owner: str | None = None) -> bool:
+        """Delete the conversation and its messages (only if ``owner``'s, when given).
+
+        Returns:
+            Whether a conversation was deleted.
+        """
         with self._connect() as db:
-            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            if owner is None:
+                cur = db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            else:
+                cur = db.execute(
+                    "DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner)
+                )
+        return cur.rowcount > 0
 
 
 def turn_to_message(turn: ChatTurn) -> BaseMessage:

@@ -4,6 +4,10 @@ The chat model, the document indexes and the conversation store are ``st.cache_r
 objects: the first session that needs one builds it, every other session reuses it. The
 llama.cpp model serialises generation behind its own lock, so two sessions asking at once
 take turns and both get complete answers. A failed load is not cached: the next click retries.
+
+What a browser user may choose is bounded here, whatever the session state holds: a GGUF path
+only under ``Settings.ui_allow_server_paths`` (else the configured model), a context size only
+up to :func:`context_cap`. :func:`owner` names whose saved chats the session sees.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from toolkit.settings import DEFAULT_OLLAMA_MODEL, Settings, get_settings
 
 __all__ = [
     "ModelChoice",
+    "allowed_roots",
     "chat_model",
+    "context_cap",
     "conversation_store",
     "current_choice",
     "current_collection",
@@ -29,6 +35,7 @@ __all__ = [
     "document_index",
     "forget_indexes",
     "get_llm",
+    "owner",
     "pulled_models",
     "settings",
     "stored_collections",
@@ -41,6 +48,8 @@ N_CTX_KEY = "ui_n_ctx"
 GPU_KEY = "ui_n_gpu_layers"
 TEMPERATURE_KEY = "ui_temperature"
 COLLECTION_KEY = "ui_collection"
+OWNER_KEY = "ui_owner"  # set by the sign-in gate (toolkit.ui.gate) on every run
+REFUSED_KEY = "ui_refused"  # why this run's sidebar choice was not used (one line), if it was not
 
 
 @dataclass(frozen=True)
@@ -76,16 +85,75 @@ def data_dir() -> Path:
     return Path(os.path.abspath(settings().data_dir.expanduser()))
 
 
+def allowed_roots() -> list[Path]:
+    """The server folders the operator lets browser users name (empty: none, uploads only)."""
+    return list(settings().ui_allow_server_paths)
+
+
+def owner() -> str:
+    """Whose saved chats this session sees (see :func:`toolkit.ui.access.owner_of`)."""
+    from toolkit.ui.history import LOCAL_OWNER
+
+    return str(st.session_state.get(OWNER_KEY) or LOCAL_OWNER)
+
+
+def _allowed_model(backend: str, typed: str | None, configured: str | None) -> str | None:
+    """The typed GGUF path if the operator allows it, else the configured model (noting why)."""
+    if backend != "llamacpp" or not typed or typed == configured:
+        return typed
+    if not allowed_roots():  # no GGUF box is shown: the value is left over (an Ollama model's name)
+        return configured
+    from toolkit.errors import AccessDeniedError
+    from toolkit.ui.access import server_path
+
+    try:
+        return str(server_path(typed, allowed_roots(), "GGUF file"))
+    except AccessDeniedError as exc:
+        st.session_state[REFUSED_KEY] = f"Not loaded: {exc}."
+        return configured
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _gguf_cap(model: str, budget_mb: int) -> int:
+    from toolkit.backends.context import resolve_n_ctx
+    from toolkit.errors import ToolkitError
+    from toolkit.gguf import read_gguf_info
+    from toolkit.ui.access import context_limit
+
+    try:
+        info = read_gguf_info(model)
+    except ToolkitError:  # the load says why; keep the choice bounded meanwhile
+        return context_limit(None, None)
+    return context_limit(info.context_length, resolve_n_ctx(info, None, budget_mb))
+
+
+def context_cap(backend: str, model: str | None) -> int:
+    """The largest context a browser user may pick: the model's trained context within the KV budget.
+
+    The configured ``n_ctx`` (the operator's choice) is always allowed.
+    """
+    from toolkit.ui.access import context_limit
+
+    base = settings()
+    if backend == "llamacpp":
+        cap = _gguf_cap(model or base.resolved_model("llamacpp"), base.kv_cache_budget_mb)
+    else:
+        cap = context_limit(None, None)
+    return max(cap, base.n_ctx or 0)
+
+
 def current_choice() -> ModelChoice:
-    """The model this session uses: its sidebar choice, else the configured one."""
+    """The model this session uses: its sidebar choice within what it may pick, else the configured one."""
     base = settings()
     state = st.session_state
-    model = state.get(MODEL_KEY, base.model)
+    state.pop(REFUSED_KEY, None)
+    backend = state.get(BACKEND_KEY, base.backend)
+    model = _allowed_model(backend, (state.get(MODEL_KEY, base.model) or "").strip() or None, base.model)
+    n_ctx = state.get(N_CTX_KEY, base.n_ctx) or None
+    if n_ctx is not None:
+        n_ctx = min(int(n_ctx), context_cap(backend, model))
     return ModelChoice(
-        backend=state.get(BACKEND_KEY, base.backend),
-        model=(model or "").strip() or None,
-        n_ctx=state.get(N_CTX_KEY, base.n_ctx) or None,
-        n_gpu_layers=state.get(GPU_KEY, base.n_gpu_layers),
+        backend=backend, model=model, n_ctx=n_ctx, n_gpu_layers=state.get(GPU_KEY, base.n_gpu_layers)
     )
 
 
@@ -120,10 +188,10 @@ def conversation_store() -> Any:
 
 
 @st.cache_resource(show_spinner="Opening the document index…")
-def _document_index(name: str, data_dir: str) -> Any:
+def _document_index(name: str, data_dir: str, create: bool) -> Any:
     from retrievers import open_index
 
-    return open_index(name, data_dir=Path(data_dir))
+    return open_index(name, data_dir=Path(data_dir), create=create)
 
 
 def current_collection() -> str:
@@ -131,9 +199,15 @@ def current_collection() -> str:
     return str(st.session_state.get(COLLECTION_KEY) or settings().collection)
 
 
-def document_index(name: str | None = None) -> Any:
-    """The :class:`retrievers.DocumentIndex` named ``name`` (default: this session's collection)."""
-    return _document_index(name or current_collection(), str(settings().data_dir))
+def document_index(name: str | None = None, *, create: bool = True) -> Any:
+    """The :class:`retrievers.DocumentIndex` named ``name`` (default: this session's collection).
+
+    Args:
+        name: The collection; empty: this session's.
+        create: Create it when missing; False for pages that only read (a missing one raises
+            ``IndexNotFoundError``).
+    """
+    return _document_index(name or current_collection(), str(settings().data_dir), create)
 
 
 def stored_collections() -> list[str]:

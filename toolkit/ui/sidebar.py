@@ -2,6 +2,9 @@
 
 Choices live in this browser session's state; the model they name is loaded once per process
 (:func:`toolkit.ui.resources.chat_model`) and shared by every session that picks the same one.
+The GGUF path box is shown only when the operator allows server paths
+(``LLAMA_TOOLKIT_UI_ALLOW_SERVER_PATHS``); the context size is bounded by the model's trained
+context and the KV-cache budget (:func:`toolkit.ui.resources.context_cap`).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from toolkit.ui import resources as res
+from toolkit.ui.citations import escape_markdown
 
 __all__ = ["render_settings"]
 
@@ -29,11 +33,16 @@ def _init_state() -> None:
 
 def _model_input(backend: str) -> None:
     if backend == "llamacpp":
+        if not res.allowed_roots():
+            st.caption("GGUF model: the one this server is configured with (server paths are off).")
+            return
         st.text_input(
             "GGUF model file",
             key=res.MODEL_KEY,
             placeholder="empty: embedded SmolLM2-135M",
-            help="Path to a GGUF file, e.g. ~/models/Llama-3.2-3B-Instruct-Q4_K_M.gguf",
+            help="Path to a GGUF file inside "
+            + ", ".join(str(r) for r in res.allowed_roots())
+            + " (the folders this server allows)",
         )
         return
     host = res.settings().ollama_host
@@ -65,14 +74,20 @@ def render_settings() -> None:
             horizontal=True,
         )
         _model_input(str(backend))
+        state = st.session_state
+        choice = res.current_choice()
+        cap = res.context_cap(choice.backend, choice.model)
+        if state.get(res.N_CTX_KEY) is not None and state[res.N_CTX_KEY] > cap:
+            state[res.N_CTX_KEY] = cap
         st.number_input(
             "Context size (tokens)",
             min_value=256,
-            max_value=131072,
+            max_value=cap,
             step=1024,
             key=res.N_CTX_KEY,
             placeholder="auto: the model's own",
-            help="Empty: the model's trained context, capped by the KV-cache budget.",
+            help=f"At most {cap} (the model's trained context within the KV-cache budget). "
+            "Empty: the model's trained context, capped by the KV-cache budget.",
         )
         st.number_input(
             "GPU offload layers",
@@ -84,6 +99,9 @@ def render_settings() -> None:
         )
         st.slider("Temperature", 0.0, 2.0, step=0.05, key=res.TEMPERATURE_KEY)
     choice = res.current_choice()
+    refused = st.session_state.get(res.REFUSED_KEY)
+    if refused:
+        st.sidebar.error(escape_markdown(refused), icon=":material/block:")
     st.sidebar.caption(f"Model: {choice.label()}")
     with st.sidebar.expander("Doctor", icon=":material/stethoscope:"):
         if st.button("Check the setup", key="ui_doctor"):

@@ -9,7 +9,14 @@ from typing import Any
 import streamlit as st
 from langchain_core.documents import Document
 
-from toolkit.ui.components import MAX_UPLOAD_MB, ChainProgress, load_upload, upload_types
+from toolkit.ui.components import (
+    MAX_UPLOAD_MB,
+    ChainProgress,
+    load_upload,
+    show_markdown,
+    stream_markdown,
+    upload_types,
+)
 
 __all__ = [
     "PASTE",
@@ -108,7 +115,7 @@ def pick_source(prefix: str, text_label: str, placeholder: str = "") -> SourcePi
 
 def show_result(result: Result, key: str) -> None:
     """Draw a kept result: its text, its caption and a download button (no rerun on click)."""
-    st.markdown(result.text)
+    show_markdown(result.text)
     download(result, key)
 
 
@@ -139,7 +146,7 @@ def run_streamed(chain: Any, docs: list[Document], *callbacks: Any) -> tuple[str
     """
     progress = ChainProgress()
     start = time.perf_counter()
-    output = st.write_stream(chain.stream(docs, config={"callbacks": [progress, *callbacks]}))
+    output = stream_markdown(chain.stream(docs, config={"callbacks": [progress, *callbacks]}))
     seconds = time.perf_counter() - start
     progress.clear()
-    return (output if isinstance(output, str) else "".join(map(str, output))), seconds, progress
+    return output, seconds, progress

@@ -3,7 +3,9 @@
 The Documents page saves uploads in ``<data_dir>/uploads/<collection>/`` (a folder upload keeps
 its relative paths) and ingests them from there. A stored copy is replaced only for good: when
 ingesting the new version fails, :meth:`SavedUploads.undo` puts the earlier copy back (or removes
-a file that was new). Nothing here imports Streamlit.
+a file that was new). Two uploads of one batch that would land on the same file are never
+written over each other: the first is kept and the others are rejected by name. Nothing here
+imports Streamlit.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 __all__ = [
+    "DUPLICATE",
     "MAX_UPLOAD_MB",
     "SavedUploads",
     "Upload",
@@ -27,6 +30,8 @@ __all__ = [
     "write_file",
 ]
 
+DUPLICATE = "another file of this upload has the same name: the first one was kept, upload this one alone"
+"""Why the second of two same-named uploads in one batch is rejected."""
 MAX_UPLOAD_MB = 50
 """Largest file a page accepts (also Streamlit's ``server.maxUploadSize`` when started by the CLI)."""
 
@@ -150,8 +155,9 @@ def save_uploads(
         max_mb: The largest file kept, in MB.
 
     Returns:
-        The saved files and the rejected ones with their reasons. Two uploads of one name keep
-        the last, and undo restores the copy from before both.
+        The saved files and the rejected ones with their reasons. Of two uploads with one name
+        (the same file in ``folder``) the first is saved and the second rejected, named, with
+        ``DUPLICATE`` as its reason: nothing of the batch is overwritten by the batch.
     """
     saved = SavedUploads()
     for upload in uploads:
@@ -165,16 +171,16 @@ def save_uploads(
         path = os.path.abspath(target)
         if problem is None and not within(path, folder):  # cannot happen after safe_relpath
             problem = "the name points outside the uploads folder"
+        if problem is None and path in saved.previous:
+            problem = DUPLICATE
         if problem is not None:
             saved.rejected.append((shown, problem))
             continue
         try:
-            first = path not in saved.previous
-            old = target.read_bytes() if first and target.is_file() else None
+            old = target.read_bytes() if target.is_file() else None
             write_file(target, upload.getvalue())
         except OSError as exc:
             saved.rejected.append((shown, f"it could not be saved ({exc.strerror or exc})"))
             continue
-        if first:
-            saved.previous[path] = old
+        saved.previous[path] = old
     return saved

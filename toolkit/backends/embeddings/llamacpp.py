@@ -17,6 +17,7 @@ from toolkit.backends.llamacpp.runtime import LoadedModel, LoadKey, get_loaded_m
 from toolkit.errors import ConfigurationError, ContextOverflowError
 from toolkit.gguf import read_gguf_info, validate_gguf_path
 from toolkit.hardware import gpu_offload_supported, physical_cores
+from toolkit.settings import Settings
 
 __all__ = ["DEFAULT_GGUF_CTX", "LlamaCppEmbeddings"]
 
@@ -47,6 +48,12 @@ class LlamaCppEmbeddings(BaseModel, Embeddings):
         default=None,
         ge=-1,
         description="Layers on the GPU: -1 all, 0 none. Empty: all if llama.cpp has a GPU.",
+    )
+
+    model_wait_timeout: float = Field(
+        default=Settings.model_fields["model_wait_timeout"].default,
+        ge=0,
+        description="Seconds to wait for the shared model while another caller uses it; then ModelBusyError.",
     )
 
     _loaded: LoadedModel = PrivateAttr()
@@ -136,6 +143,9 @@ class LlamaCppEmbeddings(BaseModel, Embeddings):
                     prompt_tokens=n,
                     n_ctx=limit,
                 )
-        with loaded.lock:
+        lease = loaded.lock.acquire(wait_timeout=self.model_wait_timeout)
+        try:
             vectors = llama.embed(texts, normalize=True, truncate=False)
+        finally:
+            lease.release()
         return [[float(x) for x in v] for v in vectors]

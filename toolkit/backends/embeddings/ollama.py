@@ -13,16 +13,30 @@ class ToolkitOllamaEmbeddings(Embeddings):
     Args:
         model: The Ollama model tag, such as ``nomic-embed-text``.
         base_url: The server URL (the ``ollama_host`` setting).
-        timeout: Seconds to wait for an answer.
+        timeout: Seconds to wait for each read of an answer.
+        deadline: Seconds one request may take in all (default: the ``request_deadline``
+            setting); past it the call raises :class:`~toolkit.errors.GenerationTimeoutError`.
     """
 
-    def __init__(self, model: str, *, base_url: str, timeout: float = 300.0) -> None:
+    def __init__(
+        self, model: str, *, base_url: str, timeout: float = 300.0, deadline: float | None = None
+    ) -> None:
         from langchain_ollama import OllamaEmbeddings
+
+        from toolkit.backends.ollama import AsyncLimitedTransport, LimitedTransport
+        from toolkit.settings import get_settings
 
         self.model = model
         self.base_url = base_url
         self.model_id = f"ollama:{model}"
-        self._inner = OllamaEmbeddings(model=model, base_url=base_url, client_kwargs={"timeout": timeout})
+        self.deadline = get_settings().request_deadline if deadline is None else deadline
+        self._inner = OllamaEmbeddings(
+            model=model,
+            base_url=base_url,
+            client_kwargs={"timeout": timeout},
+            sync_client_kwargs={"transport": LimitedTransport(self.deadline)},
+            async_client_kwargs={"transport": AsyncLimitedTransport(self.deadline)},
+        )
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts`` with one ``/api/embed`` request."""

@@ -1,6 +1,6 @@
 """The token loop of :class:`~toolkit.backends.llamacpp.ChatLlama`: prompt, sampling, text.
 
-:func:`decode` holds the shared model's lock for one generation. It evaluates the prompt
+:func:`decode` holds a lease on the shared model's gate for one generation. It evaluates the prompt
 itself (:func:`evaluate_prompt`, reusing the KV cache), samples with ``Llama.generate``
 (under a grammar when one is given, see :mod:`~toolkit.backends.llamacpp.grammar`), turns
 tokens into text, cuts it at stop sequences, and records what happened in a
@@ -20,22 +20,27 @@ uncached part is never a one-token batch, and a repeatable call (a seed, or temp
 from __future__ import annotations
 
 import codecs
+import math
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import llama_cpp
 from langchain_core.messages.ai import UsageMetadata
 
+from toolkit.backends.cancel import CancelToken, current_token
+from toolkit.backends.llamacpp.gate import Lease
 from toolkit.backends.llamacpp.grammar import LazyGrammarSampler
 from toolkit.backends.llamacpp.runtime import LoadedModel
-from toolkit.errors import ContextOverflowError
+from toolkit.backends.llamacpp.stops import StopMatcher
+from toolkit.errors import ContextOverflowError, GenerationLimitError
 
 __all__ = [
     "MIN_EVALUATED",
     "DecodeRequest",
     "Generation",
+    "PromptInterrupted",
     "StopMatcher",
     "common_prefix",
     "decode",
@@ -46,38 +51,6 @@ __all__ = [
 
 MIN_EVALUATED = 2
 """Fewest prompt tokens evaluated per call: a one-token batch computes other numbers."""
-
-
-class StopMatcher:
-    """Cuts streamed text at the first stop sequence, holding back what may start one."""
-
-    def __init__(self, stops: list[str]) -> None:
-        self.stops = [x for x in stops if x]
-        self.pending = ""
-
-    def feed(self, text: str) -> tuple[str, bool]:
-        """Add decoded text; return (text safe to emit, whether a stop sequence was hit)."""
-        if not self.stops:
-            return text, False
-        self.pending += text
-        hits = [i for i in (self.pending.find(x) for x in self.stops) if i >= 0]
-        if hits:
-            out, self.pending = self.pending[: min(hits)], ""
-            return out, True
-        keep = 0
-        for stop in self.stops:
-            for n in range(min(len(stop) - 1, len(self.pending)), keep, -1):
-                if self.pending.endswith(stop[:n]):
-                    keep = n
-                    break
-        cut = len(self.pending) - keep
-        out, self.pending = self.pending[:cut], self.pending[cut:]
-        return out, False
-
-    def flush(self, text: str) -> str:
-        """The held-back text and ``text``: the stream ended without a stop sequence."""
-        out, self.pending = self.pending + text, ""
-        return out
 
 
 @dataclass
@@ -95,7 +68,9 @@ class DecodeRequest:
         calling: The answer may be a tool call: it is buffered, not streamed.
         forced: The call is required (not ``auto``): the answer is a call from its first token.
         switch_to_text: The grammar decides only the first token (see :func:`generate_tokens`).
-        timeout: Seconds the generation may take.
+        timeout: Seconds the generation may take, prompt evaluation included.
+        wait_timeout: Seconds to wait for the shared model (0: do not wait; None: no limit).
+        idle_timeout: Seconds the stream may stay paused while another caller waits.
     """
 
     sampling: dict[str, Any]
@@ -108,6 +83,8 @@ class DecodeRequest:
     forced: bool = False
     switch_to_text: bool = False
     timeout: float | None = None
+    wait_timeout: float | None = None
+    idle_timeout: float = math.inf
 
 
 @dataclass
@@ -163,6 +140,15 @@ class Generation:
         )
 
 
+class PromptInterrupted(Exception):
+    """Prompt evaluation stopped between batches (``reason``: ``timeout`` or ``cancelled``)."""
+
+    def __init__(self, reason: str, *, evaluated: int) -> None:
+        super().__init__(f"prompt evaluation stopped ({reason}) after {evaluated} tokens")
+        self.reason = reason
+        self.evaluated = evaluated
+
+
 def check_fits(n_tokens: int, n_ctx: int) -> None:
     """Refuse a prompt that leaves no room to answer (it is never truncated).
 
@@ -182,43 +168,108 @@ def check_fits(n_tokens: int, n_ctx: int) -> None:
 def decode(loaded: LoadedModel, prompt: str, request: DecodeRequest, out: Generation) -> Iterator[str]:
     """Generate the answer to ``prompt``, yielding text as it is decoded.
 
-    Holds ``loaded.lock`` from tokenizing to the last token, also when the caller stops
-    reading early (closing the iterator releases it). A tool call (``request.calling``
-    and an answer opening with a call) is collected in ``out.call_text`` instead.
+    Holds a lease on ``loaded.lock`` (the model's :class:`~toolkit.backends.llamacpp.gate.ModelGate`)
+    from tokenizing to the last token. The lease is paused while the caller holds a piece
+    of text: paused longer than ``request.idle_timeout`` while another caller waits, it is
+    revoked and this stream ends with :class:`GenerationLimitError`. Closing the iterator,
+    or dropping it (it is then collected), gives the model back. A tool call
+    (``request.calling`` and an answer opening with a call) is collected in
+    ``out.call_text`` instead.
 
     Raises:
         ContextOverflowError: The prompt does not fit the context window.
+        ModelReentryError: This thread already holds the model (an open stream).
+        ModelBusyError: The model stayed busy for ``request.wait_timeout`` s.
+        GenerationLimitError: The stream was paused past its idle time and lost the model,
+            or the current :class:`~toolkit.backends.cancel.CancelToken` was cancelled; ``.partial``
+            holds the text yielded so far.
     """
-    with loaded.lock:
-        llama = loaded.llama
-        tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-        out.n_ctx = loaded.n_ctx
-        check_fits(len(tokens), out.n_ctx)
-        out.prompt_tokens = len(tokens)
-        out.room = out.n_ctx - len(tokens)
-        out.max_tokens = min(request.max_tokens or out.room, out.room)
-        out.t0 = time.perf_counter()
-        out.cached = evaluate_prompt(loaded, tokens, repeatable=request.repeatable)
-        llama.set_seed(request.seed)
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stop_text = StopMatcher(request.stops)
-        tokens_out = generate_tokens(
-            llama, tokens, request.sampling, request.grammar, switch_to_text=request.switch_to_text
+    cancel = current_token()
+    lease = loaded.lock.acquire(
+        wait_timeout=request.wait_timeout, idle_timeout=request.idle_timeout, cancel=cancel
+    )
+    sent: list[str] = []
+    held = _decode_held(loaded, prompt, request, out, lease, cancel)
+    try:
+        for text in held:
+            sent.append(text)
+            lease.pause()
+            yield text
+            if not lease.resume():
+                raise GenerationLimitError(
+                    f"this stream was paused for more than {request.idle_timeout:g} s, so "
+                    f"{loaded.lock.name} was given to another caller: ask again, or raise "
+                    "LLAMA_TOOLKIT_MODEL_IDLE_TIMEOUT",
+                    partial="".join(sent),
+                )
+        if out.finish_reason == "cancelled" and cancel is not None:
+            raise GenerationLimitError(f"generation cancelled: {cancel.reason}", partial="".join(sent))
+    finally:
+        lease.resume()  # a consumer closing a paused stream: clean up as the holder
+        held.close()
+        lease.release()
+
+
+def _decode_held(
+    loaded: LoadedModel,
+    prompt: str,
+    request: DecodeRequest,
+    out: Generation,
+    lease: Lease,
+    cancel: CancelToken | None,
+) -> Generator[str, None, None]:
+    """:func:`decode`'s work under the lease (which it must not touch once revoked)."""
+    llama = loaded.llama
+    tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+    out.n_ctx = loaded.n_ctx
+    check_fits(len(tokens), out.n_ctx)
+    out.prompt_tokens = len(tokens)
+    out.room = out.n_ctx - len(tokens)
+    out.max_tokens = min(request.max_tokens or out.room, out.room)
+    out.t0 = time.perf_counter()
+    deadline = out.t0 + request.timeout if request.timeout else None
+    try:
+        out.cached = evaluate_prompt(
+            loaded, tokens, repeatable=request.repeatable, should_stop=_stopper(deadline, cancel)
         )
-        try:
-            yield from _pieces(llama, tokens_out, request, out, decoder, stop_text)
-        finally:
-            # Runs under the lock even when the caller stops reading early.
-            tokens_out.close()
-            loaded.n_tokens_mark = llama.n_tokens
-        if out.call_text is not None:
-            out.call_text.append(decoder.decode(b"", final=True))
-        elif out.finish_reason != "stop":
-            tail = stop_text.flush(decoder.decode(b"", final=True))
-            if tail:
-                out.first_output()
-                yield tail
+    except PromptInterrupted as stop:
+        out.finish_reason = stop.reason
         out.t_end = time.perf_counter()
+        return
+    llama.set_seed(request.seed)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    stop_text = StopMatcher(request.stops)
+    tokens_out = generate_tokens(
+        llama, tokens, request.sampling, request.grammar, switch_to_text=request.switch_to_text
+    )
+    try:
+        yield from _pieces(llama, tokens_out, request, out, decoder, stop_text, _stopper(deadline, cancel))
+    finally:
+        # Runs when the caller stops reading early too; a revoked lease leaves the model alone.
+        tokens_out.close()
+        if not lease.revoked:
+            loaded.n_tokens_mark = llama.n_tokens
+    if out.call_text is not None:
+        out.call_text.append(decoder.decode(b"", final=True))
+    elif out.finish_reason not in ("stop", "cancelled"):
+        tail = stop_text.flush(decoder.decode(b"", final=True))
+        if tail:
+            out.first_output()
+            yield tail
+    out.t_end = time.perf_counter()
+
+
+def _stopper(deadline: float | None, cancel: CancelToken | None) -> Callable[[], str | None]:
+    """A check for the loops: ``"timeout"`` past ``deadline``, ``"cancelled"``, or None."""
+
+    def should_stop() -> str | None:
+        if cancel is not None and cancel.cancelled:
+            return "cancelled"
+        if deadline is not None and time.perf_counter() > deadline:
+            return "timeout"
+        return None
+
+    return should_stop
 
 
 def _pieces(
@@ -228,12 +279,12 @@ def _pieces(
     out: Generation,
     decoder: codecs.IncrementalDecoder,
     stop_text: StopMatcher,
+    should_stop: Callable[[], str | None],
 ) -> Iterator[str]:
     """Text of each generated token, until an end-of-generation token, a stop sequence,
-    ``out.max_tokens`` or the deadline."""
+    ``out.max_tokens``, the deadline or a cancellation (checked after every token)."""
     model = llama._model  # per-token detokenize, as llama-cpp-python does
     vocab = model.vocab
-    deadline = time.perf_counter() + request.timeout if request.timeout else None
     for token in tokens_out:
         # The template's end-of-turn token is an end-of-generation token: llama.cpp reports
         # it as such, so only the caller's stop sequences are matched as text.
@@ -258,8 +309,9 @@ def _pieces(
             return
         if out.generated >= out.max_tokens:
             return
-        if deadline is not None and time.perf_counter() > deadline:
-            out.finish_reason = "timeout"
+        reason = should_stop()
+        if reason is not None:
+            out.finish_reason = reason
             return
 
 
@@ -283,12 +335,22 @@ def prompt_batches(n: int, n_batch: int) -> list[int]:
     return sizes
 
 
-def evaluate_prompt(loaded: LoadedModel, tokens: list[int], *, repeatable: bool) -> int:
+def evaluate_prompt(
+    loaded: LoadedModel,
+    tokens: list[int],
+    *,
+    repeatable: bool,
+    should_stop: Callable[[], str | None] | None = None,
+) -> int:
     """Bring the KV cache to ``tokens`` and compute the last token's logits.
 
     The longest cached prefix is kept, less :data:`MIN_EVALUATED` tokens that are always
     evaluated again; when ``repeatable``, only positions an earlier prompt evaluation
     computed are kept (not an earlier answer's). Returns how many tokens were kept.
+
+    Raises:
+        PromptInterrupted: ``should_stop`` (asked before every batch) gave a reason; the
+            half-evaluated cache is then noted as reusable by nobody.
     """
     llama = loaded.llama
     noted = loaded.batch_evaluated if llama.n_tokens == loaded.n_tokens_mark else 0
@@ -305,6 +367,10 @@ def evaluate_prompt(loaded: LoadedModel, tokens: list[int], *, repeatable: bool)
         llama.reset()
     start = keep
     for size in prompt_batches(len(tokens) - keep, int(llama.n_batch)):
+        reason = should_stop() if should_stop is not None else None
+        if reason is not None:
+            loaded.batch_evaluated, loaded.n_tokens_mark = 0, -1
+            raise PromptInterrupted(reason, evaluated=start)
         llama.eval(tokens[start : start + size])
         start += size
     # Positions evaluated on top of an earlier answer's are not a fresh evaluation's either.
@@ -354,7 +420,7 @@ def generate_tokens(
         yield from gen
     finally:
         gen.close()
-        if "sample" in vars(llama):
-            del llama.sample
+        if lazy is not None and vars(llama).get("sample") is lazy:
+            del llama.sample  # only our own: a revoked stream's model may have a new holder
         if lazy is not None:
             lazy.close()

@@ -2,7 +2,7 @@
 
 Unlike langchain-community's ``ChatLlamaCpp`` it keeps the model's own context length,
 RoPE and chat template (all read from the GGUF), evaluates prompts in batches of 512,
-shares one loaded model per process behind a lock, reuses the KV cache across turns,
+shares one loaded model per process behind a gate that cannot deadlock, reuses the KV cache across turns,
 refuses prompts that do not fit instead of truncating them, and reports token usage
 and speed on every response.
 """
@@ -29,6 +29,7 @@ from toolkit.backends.llamacpp.grammar import compiled_grammar
 from toolkit.backends.llamacpp.messages import chat_template, render_prompt, text_content
 from toolkit.backends.llamacpp.options import SAMPLING_OPTIONS, SETTINGS_FIELDS, call_params, setting_default
 from toolkit.backends.llamacpp.runtime import LoadedModel, LoadKey, get_loaded_model
+from toolkit.backends.llamacpp.threads import OneThreadStreams
 from toolkit.backends.tool_calling import (
     TEXT_FIRST_GBNF,
     call_chunks,
@@ -47,7 +48,7 @@ from toolkit.settings import Settings
 __all__ = ["ChatLlama"]
 
 
-class ChatLlama(BaseChatModel):
+class ChatLlama(OneThreadStreams, BaseChatModel):
     """Chat with a GGUF model through llama.cpp, in process.
 
     Example:
@@ -78,6 +79,11 @@ class ChatLlama(BaseChatModel):
     set, another llama.cpp build, other load settings (``n_threads``, ``n_batch``,
     ``n_gpu_layers``) or a GPU. Without a seed, each call draws a random one and reuses all
     of the cached prefix.
+
+    Sharing: one generation at a time uses the loaded model. Another thread waits up to
+    ``model_wait_timeout`` s (then ``ModelBusyError``); the thread with an open stream asking
+    again gets ``ModelReentryError``; a stream paused over ``model_idle_timeout`` s while
+    another caller waits loses the model (``GenerationLimitError`` with ``.partial``).
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -122,13 +128,23 @@ class ChatLlama(BaseChatModel):
     stop: list[str] | None = Field(default=None, description="Stop sequences applied to every call.")
     chat_template: str | None = Field(
         default=setting_default("chat_template"),
-        description="Jinja chat template (text or file path) instead of the GGUF's.",
+        description="Jinja chat template (text or file) instead of the GGUF's.",
     )
     verbose_load: bool = Field(default=False, description="Show llama.cpp's load log.")
     timeout: float | None = Field(
         default=None,
         gt=0,
         description="Seconds one generation may take; it then stops with finish_reason 'timeout'.",
+    )
+    model_wait_timeout: float = Field(
+        default=setting_default("model_wait_timeout"),
+        ge=0,
+        description="Seconds to wait for the shared model while another caller uses it; then ModelBusyError.",
+    )
+    model_idle_timeout: float = Field(
+        default=setting_default("model_idle_timeout"),
+        gt=0,
+        description="Seconds a paused stream keeps the shared model while others wait; then it ends.",
     )
     max_retries: int = Field(
         default=0, ge=0, description="LangChain standard parameter; in-process generation is never retried."
@@ -335,6 +351,8 @@ class ChatLlama(BaseChatModel):
             forced=choice != "auto",
             switch_to_text=choice == "auto" or text_first,
             timeout=self.timeout,
+            wait_timeout=self.model_wait_timeout,
+            idle_timeout=self.model_idle_timeout,
         )
         return prompt, request, names
 

@@ -25,6 +25,8 @@ SETTINGS_FIELDS = (
     "max_tokens",
     "seed",
     "chat_template",
+    "model_wait_timeout",
+    "model_idle_timeout",
 )
 """ChatLlama fields that are also settings: their defaults are the settings' defaults."""
 

@@ -1,7 +1,8 @@
 """The one registry of loaded llama.cpp models in a process.
 
 One :class:`LoadedModel` exists per (file, load settings): every chat model and every
-GGUF embedder pointing at the same file and settings shares it, and its lock keeps
+GGUF embedder pointing at the same file and settings shares it, and its gate (a
+:class:`~toolkit.backends.llamacpp.gate.ModelGate`, a lock that cannot deadlock) keeps
 concurrent threads (Streamlit sessions, ``batch``) from interleaving on its single
 context. :func:`unload_all` frees them all, chat and embedding models alike.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit.backends.llamacpp.gate import ModelGate
 from toolkit.errors import ModelLoadError
 from toolkit.gguf import GGUFInfo, read_gguf_info
 
@@ -62,17 +64,29 @@ class LoadedModel:
     ``batch_evaluated`` and ``n_tokens_mark`` are the decoder's notes on the KV cache:
     how many leading positions a prompt evaluation (not a one-token decode) computed,
     and ``llama.n_tokens`` when that was noted (another value means someone else has
-    used the context since, and the note no longer holds). Read and written under ``lock``.
+    used the context since, and the note no longer holds). Read and written under ``lock``,
+    the model's :class:`ModelGate`; when the gate takes the model from a paused stream,
+    :meth:`forget_state` drops the notes, so the next caller reuses nothing it did not make.
     """
 
     key: LoadKey
     llama: Llama
     info: GGUFInfo
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: ModelGate = field(default_factory=ModelGate)
     closed: bool = False
     batch_evaluated: int = 0
     n_tokens_mark: int = 0
     _formatters: dict[str, Jinja2ChatFormatter] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.lock.name = Path(self.key.path).name
+        self.lock.on_revoke = self.forget_state
+
+    def forget_state(self) -> None:
+        """Drop the KV-cache notes and any sampler a revoked stream left on the model."""
+        self.batch_evaluated = 0
+        self.n_tokens_mark = -1
+        vars(self.llama).pop("sample", None)
 
     @property
     def n_ctx(self) -> int:

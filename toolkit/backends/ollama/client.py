@@ -8,22 +8,26 @@ with what to do next, not an httpx or ollama-python exception.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pydantic
 
 from toolkit.backends.context import resolve_n_ctx
 from toolkit.errors import (
     BackendUnavailableError,
     ModelNotPulledError,
+    OllamaResponseError,
     OllamaUnreachableError,
     ToolkitError,
 )
 from toolkit.gguf import GGUFInfo
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "FALLBACK_CTX",
     "list_ollama_models",
     "ollama_context_size",
@@ -31,6 +35,9 @@ __all__ = [
     "translate_ollama_error",
     "translated_errors",
 ]
+
+DEFAULT_DEADLINE = 900.0
+"""Seconds one request may take in all when no ``request_deadline`` is given (the setting's default)."""
 
 FALLBACK_CTX = 8192
 """``num_ctx`` sent when the model's context is unknown (Ollama's own default truncates silently)."""
@@ -68,6 +75,11 @@ def translate_ollama_error(exc: BaseException, host: str, model: str) -> Toolkit
         return BackendUnavailableError(
             f"Ollama at {host} did not answer in time - raise LLAMA_TOOLKIT_REQUEST_TIMEOUT or check the server"
         )
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError, pydantic.ValidationError)):
+        return OllamaResponseError(
+            f"the server at {host} is not Ollama (it answered with something that is not Ollama's "
+            "JSON) - check OLLAMA_HOST / LLAMA_TOOLKIT_OLLAMA_HOST"
+        )
     if isinstance(exc, ollama.ResponseError):
         if exc.status_code == 404 and "not found" in str(exc.error).lower():
             return _not_pulled(model)
@@ -86,6 +98,7 @@ def translated_errors(host: str, model: str) -> Iterator[None]:
     Raises:
         OllamaUnreachableError: The server does not answer.
         ModelNotPulledError: The server does not have ``model``.
+        OllamaResponseError: What answered is not Ollama (not JSON, or JSON of another shape).
         BackendUnavailableError: The server timed out or answered with another error.
     """
     try:
@@ -98,9 +111,12 @@ def translated_errors(host: str, model: str) -> Iterator[None]:
 
 
 def _client(host: str, timeout: float) -> Any:
+    """A client whose every request ends within ``timeout`` seconds in all, not just per read."""
     import ollama
 
-    return ollama.Client(host=host, timeout=timeout)
+    from toolkit.backends.ollama.limits import LimitedTransport
+
+    return ollama.Client(host=host, timeout=timeout, transport=LimitedTransport(timeout))
 
 
 def show_ollama_model(host: str, model: str, timeout: float = 30.0) -> dict[str, Any]:
@@ -109,10 +125,12 @@ def show_ollama_model(host: str, model: str, timeout: float = 30.0) -> dict[str,
     Args:
         host: The server URL.
         model: The model tag.
-        timeout: Seconds to wait for the answer.
+        timeout: Seconds the whole request may take.
 
     Raises:
         OllamaUnreachableError: The server does not answer.
+        OllamaResponseError: What answered is not Ollama.
+        GenerationTimeoutError: The answer took longer than ``timeout`` in all.
         ModelNotPulledError: The server does not have ``model``.
     """
     with translated_errors(host, model):
@@ -128,10 +146,12 @@ def list_ollama_models(host: str, timeout: float = 10.0) -> list[str]:
 
     Args:
         host: The server URL.
-        timeout: Seconds to wait for the answer.
+        timeout: Seconds the whole request may take.
 
     Raises:
         OllamaUnreachableError: The server does not answer.
+        OllamaResponseError: What answered is not Ollama.
+        GenerationTimeoutError: The answer took longer than ``timeout`` in all.
     """
     with translated_errors(host, ""):
         return [m.model for m in _client(host, timeout).list().models if m.model]

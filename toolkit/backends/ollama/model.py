@@ -23,14 +23,17 @@ from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_ollama import ChatOllama
-from pydantic import Field
+from pydantic import Field, model_validator
+from typing_extensions import Self
 
 from toolkit.backends.ollama.client import (
+    DEFAULT_DEADLINE,
     FALLBACK_CTX,
     ollama_context_size,
     show_ollama_model,
     translated_errors,
 )
+from toolkit.backends.ollama.limits import AsyncLimitedTransport, LimitedTransport
 from toolkit.backends.ollama.tool_text import CallSniffer, calls_from_text
 from toolkit.backends.tool_calling import (
     normalize_tool_choice,
@@ -113,6 +116,26 @@ class ToolkitChatOllama(ChatOllama):
     capabilities: list[str] | None = Field(
         default=None, description="Capabilities from /api/show (e.g. completion, vision, tools)."
     )
+    request_deadline: float = Field(
+        default=DEFAULT_DEADLINE,
+        gt=0,
+        description="Seconds one request may take in all; then GenerationTimeoutError keeps the text "
+        "so far. A streamed answer past num_predict (+ slack) ends in GenerationLimitError.",
+    )
+
+    @model_validator(mode="after")
+    def _set_clients(self) -> Self:
+        # Every request goes through transports that enforce the deadline and the token cap
+        # (request_timeout alone bounds each read, not the answer).
+        self.sync_client_kwargs = {
+            "transport": LimitedTransport(self.request_deadline),
+            **(self.sync_client_kwargs or {}),
+        }
+        self.async_client_kwargs = {
+            "transport": AsyncLimitedTransport(self.request_deadline),
+            **(self.async_client_kwargs or {}),
+        }
+        return super()._set_clients()  # type: ignore[operator]  # pydantic unwraps the validator
 
     @classmethod
     def from_settings(cls, settings: Settings, *, check: bool = True, **overrides: Any) -> ToolkitChatOllama:
@@ -312,7 +335,8 @@ def build_chat_ollama(settings: Settings, *, check: bool = True, **overrides: An
     Every option comes from ``settings`` (so from its defaults, the environment and
     ``.env``): the model (``llama3.2`` when unset), ``ollama_host``, ``n_ctx`` (else the
     model's trained context capped by ``kv_cache_budget_mb``), the sampling settings,
-    ``max_tokens``, ``seed``, ``n_gpu_layers``, ``n_threads`` and ``request_timeout``.
+    ``max_tokens`` (also enforced: a longer stream is cut off), ``seed``, ``n_gpu_layers``,
+    ``n_threads``, ``request_timeout`` (each read) and ``request_deadline`` (the whole request).
 
     Args:
         settings: The configuration.
@@ -345,6 +369,7 @@ def build_chat_ollama(settings: Settings, *, check: bool = True, **overrides: An
         "seed": settings.seed,
         "capabilities": capabilities,
         "client_kwargs": {"timeout": settings.request_timeout},
+        "request_deadline": settings.request_deadline,
     }
     if settings.n_gpu_layers is not None and settings.n_gpu_layers >= 0:
         fields["num_gpu"] = settings.n_gpu_layers  # -1 ("all") is Ollama's default: leave it to the server

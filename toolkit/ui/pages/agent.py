@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from toolkit.ui import resources as res
-from toolkit.ui.components import show_errors
+from toolkit.ui.components import show_errors, show_markdown
 
 __all__ = ["MAX_STEPS", "TOOL_LABEL", "render"]
 
@@ -118,11 +118,11 @@ def _result(tool: _Tool) -> None:
 
 def _show(turn: _Turn) -> None:
     with st.chat_message("user"):
-        st.markdown(turn.question)
+        show_markdown(turn.question)
     with st.chat_message("assistant"):
         for item in turn.items:
             if isinstance(item, str):
-                st.markdown(item)
+                show_markdown(item)
                 continue
             finished = item.result is not None and not item.is_error
             with st.status(TOOL_LABEL.format(name=item.name), state="complete" if finished else "error"):
@@ -151,11 +151,11 @@ class _Writer:
             self.turn.items.append("")
         current = str(self.turn.items[-1]) + text
         self.turn.items[-1] = current
-        self.text.markdown(current + "▌")
+        show_markdown(current + "▌", self.text)
 
     def end_text(self) -> None:
         if self.text is not None:
-            self.text.markdown(str(self.turn.items[-1]))
+            show_markdown(str(self.turn.items[-1]), self.text)
             self.text = None
 
     def call(self, name: str, args: dict[str, Any], call_id: str) -> None:
@@ -182,7 +182,7 @@ class _Writer:
     def answer(self, text: str, streamed: bool, step_limit: bool) -> None:
         self.end_text()
         if not streamed and text.strip():
-            st.markdown(text)
+            show_markdown(text)
             self.turn.items.append(text)
         if step_limit:
             self.turn.note = (
@@ -248,6 +248,6 @@ def render() -> None:
     turn = _Turn(question.strip())
     state[_TURNS] = [*state[_TURNS], turn]  # kept even if the run is interrupted
     with st.chat_message("user"):
-        st.markdown(turn.question)
+        show_markdown(turn.question)
     with st.chat_message("assistant"), show_errors("answer"):
         _run(turn)

@@ -19,7 +19,7 @@ from streamlit.errors import StreamlitAPIException
 
 from toolkit.ui import resources as res
 from toolkit.ui.citations import citation_check, escape_markdown, source_label
-from toolkit.ui.components import collection_picker, show_errors
+from toolkit.ui.components import collection_picker, show_errors, show_markdown, stream_markdown
 
 __all__ = ["PLACEHOLDER", "render"]
 
@@ -95,7 +95,7 @@ def _ready(name: str, existing: list[str]) -> bool:
     if name not in existing:
         _no_documents(f"The collection {escape_markdown(name)} does not exist yet.")
         return False
-    chunks = res.document_index(name).count()
+    chunks = res.document_index(name, create=False).count()
     if not chunks:
         _no_documents(f"The collection {escape_markdown(name)} has no documents yet.")
         return False
@@ -119,9 +119,9 @@ def _show_sources(sources: list[dict[str, Any]], answer: str = "") -> None:
 
 def _show(turn: dict[str, Any], name: str) -> None:
     with st.chat_message("user"):
-        st.markdown(turn["question"])
+        show_markdown(turn["question"])
     with st.chat_message("assistant"):
-        st.markdown(turn["answer"] or "_(empty answer)_")
+        show_markdown(turn["answer"] or "_(empty answer)_")
         _show_sources(turn["sources"], turn["answer"])
         if turn["collection"] != name:
             st.caption(f"from the collection {escape_markdown(turn['collection'])}")
@@ -139,13 +139,13 @@ def _answer(name: str, question: str, turns: list[dict[str, Any]]) -> dict[str, 
     from retrievers import HybridRetriever, rag_chain
 
     chain = rag_chain(
-        llm=res.get_llm(), retriever=HybridRetriever(index=res.document_index(name), k=RETRIEVED)
+        llm=res.get_llm(),
+        retriever=HybridRetriever(index=res.document_index(name, create=False), k=RETRIEVED),
     )
     stream = _AnswerStream(chain.stream({"question": question, "history": _history(turns, name)}))
     with st.spinner("Searching the documents…"):
         stream.start()
-    answer = st.write_stream(stream)
-    text = answer if isinstance(answer, str) else "".join(map(str, answer))
+    text = stream_markdown(stream)
     if not text.strip():
         st.caption("The model gave an empty answer.")
     _show_sources(stream.sources, text)
@@ -173,7 +173,7 @@ def render() -> None:
     if not question:
         return
     with st.chat_message("user"):
-        st.markdown(question)
+        show_markdown(question)
     with st.chat_message("assistant"), show_errors("answer"):
         turn = _answer(name, question, state[_TURNS])
         state[_TURNS] = [*state[_TURNS], turn]

@@ -1,4 +1,8 @@
-"""Chat page: streamed answers, a history per browser session, conversations saved in SQLite."""
+"""Chat page: streamed answers, a history per browser session, conversations saved in SQLite.
+
+The saved conversations listed, opened and deleted are only this session's user's
+(:func:`toolkit.ui.resources.owner`); text is drawn through the safe Markdown renderer.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from streamlit.runtime.scriptrunner import RerunException, StopException
 
 from toolkit.errors import ContextOverflowError
 from toolkit.ui import resources as res
-from toolkit.ui.components import TextStream, show_errors, stats_caption
+from toolkit.ui.citations import escape_markdown
+from toolkit.ui.components import TextStream, show_errors, show_markdown, stats_caption, stream_markdown
 from toolkit.ui.history import ChatTurn
 
 __all__ = ["render"]
@@ -39,7 +44,7 @@ def _state() -> Any:
 def _open(conversation_id: str | None) -> None:
     state = st.session_state
     store = res.conversation_store()
-    saved = store.get(conversation_id) if conversation_id else None
+    saved = store.get(conversation_id, owner=res.owner()) if conversation_id else None
     state[_ID] = saved.id if saved else None
     state[_TURNS] = store.turns(saved.id) if saved else []
     if saved and saved.system_prompt:  # a new chat keeps the system prompt in use
@@ -62,7 +67,7 @@ def _new_chat() -> None:
 def _delete_current() -> None:
     state = st.session_state
     if state.get(_ID):
-        res.conversation_store().delete(state[_ID])
+        res.conversation_store().delete(state[_ID], owner=res.owner())
     _new_chat()
 
 
@@ -81,7 +86,7 @@ def _sidebar() -> None:
             disabled=not state.get(_ID),
             width="stretch",
         )
-        saved = store.conversations()
+        saved = store.conversations(owner=res.owner())
         titles = {c.id: c.title for c in saved}
         if state.get(_ID) in titles:
             state[_PICK] = state[_ID]
@@ -100,9 +105,9 @@ def _sidebar() -> None:
 
 def _show(turn: ChatTurn) -> None:
     with st.chat_message(turn.role):
-        st.markdown(turn.content)
+        show_markdown(turn.content)
         for name in turn.meta.get("images", []):
-            st.caption(f"image: {name}")
+            st.caption(f"image: {escape_markdown(name)}")
         caption = stats_caption(turn.meta) if turn.role == "assistant" else ""
         if turn.meta.get("stopped"):
             caption = "stopped by your next message" + (f" · {caption}" if caption else "")
@@ -149,7 +154,7 @@ def _answer(
         stream = TextStream(llm.stream([*head, *history, question]))
         streams.append(stream)
         try:
-            answer = st.write_stream(stream)
+            answer = stream_markdown(stream)
         except ContextOverflowError:
             if not history:  # the question alone does not fit: say so
                 raise
@@ -158,7 +163,7 @@ def _answer(
         if len(history) < len(turns):
             left = (len(turns) - len(history)) // 2
             st.caption(f"{left} earlier turn(s) were left out to fit the model's context window.")
-        return (answer if isinstance(answer, str) else "".join(map(str, answer))), stream.meta
+        return answer, stream.meta
 
 
 def render() -> None:
@@ -205,7 +210,7 @@ def _send(state: Any, text: str, files: list[Any]) -> None:
 def _save(state: Any, user: ChatTurn, reply: ChatTurn) -> None:
     store = res.conversation_store()
     if state[_ID] is None:
-        state[_ID] = store.create(user.content or "image", state[_SYSTEM])
+        state[_ID] = store.create(user.content or "image", state[_SYSTEM], owner=res.owner())
     else:
         store.set_system_prompt(state[_ID], state[_SYSTEM])
     store.add(state[_ID], user)

@@ -1,8 +1,9 @@
 """Documents page: the collections RAG reads, what each holds, adding and removing files.
 
 Uploaded files are kept in ``<data_dir>/uploads/<collection>/`` (a folder upload keeps its
-relative paths) and ingested from there, so "Re-index" can read them again; a folder on this
-machine is ingested where it is. The chosen collection is ``st.session_state[COLLECTION_KEY]``,
+relative paths) and ingested from there, so "Re-index" can read them again. A folder on the
+server is offered only when the operator allows server paths
+(``LLAMA_TOOLKIT_UI_ALLOW_SERVER_PATHS``), and only inside those folders; it is ingested where it is. The chosen collection is ``st.session_state[COLLECTION_KEY]``,
 which the Ask page and the agent read too. Ingesting never loses what is stored: a file that
 fails keeps its earlier chunks, and its earlier uploaded copy is put back
 (:mod:`toolkit.ui.uploads` keeps the files; this page draws and reports).
@@ -147,17 +148,32 @@ def _report_notices(report: IngestReport, what: str) -> list[Notice]:
     return notices
 
 
+def _server_folder(typed: str) -> str | None:
+    """The typed server path, resolved, if allowed and present; ``None`` after a one-line refusal."""
+    from toolkit.errors import AccessDeniedError
+    from toolkit.ui.access import server_path
+
+    try:
+        folder_path = str(server_path(typed, res.allowed_roots(), "folder"))
+    except AccessDeniedError as exc:
+        st.error(escape_markdown(f"Not ingested: {exc}."), icon=":material/block:")
+        return None
+    if not os.path.exists(folder_path):
+        st.error(
+            f"The folder {escape_markdown(typed.strip())} does not exist on this machine: check the "
+            "path. Nothing was ingested.",
+            icon=":material/folder_off:",
+        )
+        return None
+    return folder_path
+
+
 def _ingest(name: str, uploads: Sequence[UploadedFile], server_path: str) -> None:
     """The Ingest button: save the uploads, ingest them and the folder, report on the next run."""
     folder_path = ""
     if server_path.strip():
-        folder_path = os.path.abspath(os.path.expanduser(server_path.strip()))
-        if not os.path.exists(folder_path):
-            st.error(
-                f"The folder {escape_markdown(folder_path)} does not exist on this machine: check the "
-                "path. Nothing was ingested.",
-                icon=":material/folder_off:",
-            )
+        folder_path = _server_folder(server_path) or ""
+        if not folder_path:
             return
     if not uploads and not folder_path:
         st.warning("Choose files or a folder to ingest first.", icon=":material/upload_file:")
@@ -367,13 +383,17 @@ def _add_documents(name: str) -> None:
         key=f"docs_folder_{n}",
         help="Every supported file in the folder and its subfolders; their folders are kept.",
     )
-    path = st.text_input(
-        "Or a folder on this machine",
-        key=_PATH,
-        placeholder="~/notes",
-        help="A folder (read with its subfolders) or a file on the computer running this app. "
-        "It is indexed where it is: re-index after you change it.",
-    )
+    path = ""
+    roots = res.allowed_roots()
+    if roots:  # off unless the operator allows server folders
+        path = st.text_input(
+            "Or a folder on this machine",
+            key=_PATH,
+            placeholder=str(roots[0]),
+            help="A folder (read with its subfolders) or a file on the computer running this app, inside "
+            + ", ".join(str(r) for r in roots)
+            + ". It is indexed where it is: re-index after you change it.",
+        )
     clicked = st.button("Ingest", key=_INGEST, type="primary", icon=":material/upload:")
     _show_notices("add")
     if clicked:
