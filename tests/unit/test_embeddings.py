@@ -109,6 +109,8 @@ def test_ollama_spec_uses_the_configured_host(monkeypatch: pytest.MonkeyPatch) -
     other = get_embeddings(embeddings="ollama:mxbai-embed-large", ollama_host="http://10.0.0.2")
     assert isinstance(other, ToolkitOllamaEmbeddings)
     assert (other.model, other.base_url) == ("mxbai-embed-large", "http://10.0.0.2:11434")
+    # An override reaches the embedder's overall deadline, not only the environment's.
+    assert get_embeddings("ollama:nomic-embed-text", request_deadline=12.0).deadline == 12.0
 
 
 class _StubLlama:

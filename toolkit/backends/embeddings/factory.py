@@ -56,7 +56,10 @@ def get_embeddings(spec: str | None = None, **overrides: Any) -> Embeddings:
         return _shared_minilm()
     if value.startswith("ollama:") and value[len("ollama:") :].strip():
         return ToolkitOllamaEmbeddings(
-            value[len("ollama:") :].strip(), base_url=settings.ollama_host, timeout=settings.request_timeout
+            value[len("ollama:") :].strip(),
+            base_url=settings.ollama_host,
+            timeout=settings.request_timeout,
+            deadline=settings.request_deadline,
         )
     if value.lower().endswith(".gguf"):
         return LlamaCppEmbeddings(

@@ -116,7 +116,9 @@ def _client(host: str, timeout: float) -> Any:
 
     from toolkit.backends.ollama.limits import LimitedTransport
 
-    return ollama.Client(host=host, timeout=timeout, transport=LimitedTransport(timeout))
+    return ollama.Client(
+        host=host, timeout=timeout, transport=LimitedTransport(timeout, setting="the check's own limit")
+    )
 
 
 def show_ollama_model(host: str, model: str, timeout: float = 30.0) -> dict[str, Any]:

@@ -78,6 +78,9 @@ def _content(line: bytes) -> str:
     return str(part.get("response") or "") if isinstance(part, dict) else ""
 
 
+_DEADLINE_SETTING = "LLAMA_TOOLKIT_REQUEST_DEADLINE"
+
+
 class RequestLimits:
     """The running account of one request: its deadline, lines and bytes, and the partial text.
 
@@ -85,11 +88,15 @@ class RequestLimits:
         request: The request (its path and ``num_predict`` set the line cap).
         deadline: Seconds the whole request may take.
         started: ``time.monotonic()`` when it was sent.
+        setting: What sets the deadline, named in the error.
     """
 
-    def __init__(self, request: httpx.Request, deadline: float, started: float) -> None:
+    def __init__(
+        self, request: httpx.Request, deadline: float, started: float, setting: str = _DEADLINE_SETTING
+    ) -> None:
         self.host = f"{request.url.scheme}://{request.url.netloc.decode()}"
         self.deadline = deadline
+        self.setting = setting
         self.ends = started + deadline
         self.streams = _streams(request)
         self.line_cap = _line_cap(request)
@@ -110,9 +117,8 @@ class RequestLimits:
     def timed_out(self) -> GenerationTimeoutError:
         """The error for a request past its deadline."""
         return GenerationTimeoutError(
-            f"Ollama at {self.host} did not finish within {self.deadline:g} s "
-            "(LLAMA_TOOLKIT_REQUEST_DEADLINE) - the answer so far is kept; raise the deadline or "
-            "ask for a shorter answer",
+            f"Ollama at {self.host} did not finish within {self.deadline:g} s ({self.setting}) - "
+            "the answer so far is kept; raise the deadline or ask for a shorter answer",
             partial=self.partial,
         )
 
@@ -222,14 +228,18 @@ class LimitedTransport(httpx.BaseTransport):
     Args:
         deadline: Seconds one request may take in all, body included.
         inner: The transport that does the I/O (default: ``httpx.HTTPTransport()``).
+        setting: What sets the deadline, named in the error.
     """
 
-    def __init__(self, deadline: float, inner: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, deadline: float, inner: httpx.BaseTransport | None = None, setting: str = _DEADLINE_SETTING
+    ) -> None:
         self.deadline = deadline
+        self.setting = setting
         self._inner = inner or httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        limits = RequestLimits(request, self.deadline, time.monotonic())
+        limits = RequestLimits(request, self.deadline, time.monotonic(), self.setting)
         _capped(request, self.deadline)
         try:
             response = self._inner.handle_request(request)
@@ -250,12 +260,15 @@ class LimitedTransport(httpx.BaseTransport):
 class AsyncLimitedTransport(httpx.AsyncBaseTransport):
     """The asynchronous :class:`LimitedTransport`."""
 
-    def __init__(self, deadline: float, inner: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, deadline: float, inner: httpx.AsyncBaseTransport | None = None, setting: str = _DEADLINE_SETTING
+    ) -> None:
         self.deadline = deadline
+        self.setting = setting
         self._inner = inner or httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        limits = RequestLimits(request, self.deadline, time.monotonic())
+        limits = RequestLimits(request, self.deadline, time.monotonic(), self.setting)
         _capped(request, self.deadline)
         try:
             response = await asyncio.wait_for(self._inner.handle_async_request(request), self.deadline)
