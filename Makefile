@@ -1,13 +1,16 @@
 # One task runner: `make test`, `make lint`, `make fix`, `make bench`.
 PY ?= python
 
-.PHONY: test unit integration lint fix typecheck bench test-data
+.PHONY: test unit security integration lint fix typecheck bench test-data
 
 test: test-data
 	$(PY) -m pytest
 
 unit: test-data
 	$(PY) -m pytest tests/unit
+
+security: test-data
+	$(PY) -m pytest tests/security
 
 integration: test-data
 	$(PY) -m pytest tests/integration
