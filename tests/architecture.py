@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "agents": 4,
     "toolkit.cli": 5,  # also the old flat toolkit.cli_* modules
     "toolkit.ui": 5,
+    "toolkit.server": 5,
     "toolkit.__main__": 5,
 }
 LAYER_NAMES = ("core", "backends", "chains/retrievers", "tools", "agents", "cli/ui")

@@ -14,6 +14,8 @@ Tree::
     │   ├── InvalidModelFileError   not a GGUF file, or unreadable
     │   ├── ModelLoadError          llama.cpp refused to load the file
     │   ├── ModelNotPulledError     Ollama does not have the model
+    │   ├── ModelDownloadError      `pull` could not fetch the model (offline, interrupted, refused)
+    │   │   └── ChecksumMismatchError   the downloaded file is not the file the hub names
     │   ├── ModelBusyError          the shared model stayed busy past the wait limit
     │   │   └── ModelReentryError   the thread that holds the model asked it again
     │   └── GenerationLimitError    a deadline or token cap ended an answer; keeps the partial text
@@ -24,6 +26,7 @@ Tree::
     ├── BackendUnavailableError
     │   ├── OllamaUnreachableError  no Ollama server answers at the host
     │   ├── OllamaResponseError     the server answered with something that is not Ollama's API
+    │   ├── OpenAIUnreachableError  no OpenAI-compatible server answers at the base URL
     │   └── ChromaUnreachableError  no Chroma server answers at the configured host
     ├── IndexNotFoundError          no such document collection
     ├── ContextOverflowError        prompt longer than the context window
@@ -43,6 +46,7 @@ from __future__ import annotations
 __all__ = [
     "AccessDeniedError",
     "BackendUnavailableError",
+    "ChecksumMismatchError",
     "ChromaUnreachableError",
     "ConfigurationError",
     "ContextOverflowError",
@@ -59,6 +63,7 @@ __all__ = [
     "InvalidModelFileError",
     "LimitExceededError",
     "ModelBusyError",
+    "ModelDownloadError",
     "ModelError",
     "ModelLoadError",
     "ModelNotFoundError",
@@ -66,6 +71,7 @@ __all__ = [
     "ModelReentryError",
     "OllamaResponseError",
     "OllamaUnreachableError",
+    "OpenAIUnreachableError",
     "StoreLockedError",
     "ToolkitError",
     "UnknownLanguageError",
@@ -239,3 +245,18 @@ class DocumentTooComplexError(DocumentError):
 
 class StoreLockedError(ToolkitError, TimeoutError):
     """Another process kept the embedded document store's write lock past the timeout."""
+
+
+class ModelDownloadError(ModelError):
+    """``llama-toolkit pull`` could not fetch the model: no network, the hub or Ollama
+    refused, or the download was interrupted. A partial download is kept aside for a
+    resume; nothing half-written is left in the models folder."""
+
+
+class ChecksumMismatchError(ModelDownloadError):
+    """The downloaded file's SHA-256 is not the one the hub names for it; the file was
+    deleted, never moved into the models folder."""
+
+
+class OpenAIUnreachableError(BackendUnavailableError):
+    """No OpenAI-compatible server answers at ``LLAMA_TOOLKIT_BASE_URL``."""

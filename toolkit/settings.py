@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_WORKSPACE_DENY",
     "ENV_PREFIX",
     "Backend",
+    "ConcreteBackend",
     "Settings",
     "get_settings",
     "normalize_ollama_host",
@@ -63,7 +64,8 @@ DEFAULT_WORKSPACE_DENY = (
 )
 """Names (shell globs, matched against every part of a path) the workspace tools refuse."""
 
-Backend = Literal["llamacpp", "ollama"]
+Backend = Literal["auto", "llamacpp", "ollama", "openai"]
+ConcreteBackend = Literal["llamacpp", "ollama", "openai"]
 
 
 def normalize_ollama_host(host: str | None) -> str:
@@ -107,13 +109,17 @@ class Settings(BaseSettings):
     )
 
     backend: Backend = Field(
-        "llamacpp", description="Model backend: `llamacpp` (in-process GGUF) or `ollama` (server)."
+        "auto",
+        description="Model backend: `auto` (Ollama when it has Llama 3.2 pulled, else a Llama 3.2 GGUF in "
+        "`<data_dir>/models`, else the embedded model), `llamacpp` (in-process GGUF), `ollama` (server) or "
+        "`openai` (any OpenAI-compatible server at `base_url`).",
     )
     model: str | None = Field(
         None,
         description=(
-            "GGUF file path (llamacpp) or Ollama model tag such as `llama3.2`. Empty: the embedded "
-            "SmolLM2-135M for llamacpp, `llama3.2` for ollama."
+            "GGUF file path (llamacpp), Ollama model tag such as `llama3.2`, or the model name an "
+            "OpenAI-compatible server knows. Empty: the embedded SmolLM2-135M for llamacpp, `llama3.2` for "
+            "ollama, the server's first listed model for openai; for auto, see `backend`."
         ),
     )
     n_ctx: int | None = Field(
@@ -199,6 +205,38 @@ class Settings(BaseSettings):
         description="Seconds one Ollama request may take overall, however steadily the server sends; then "
         "the answer ends with an error that keeps the text streamed so far.",
     )
+    ollama_probe_timeout: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="Seconds `backend = auto` gives the Ollama server to answer before choosing llama.cpp.",
+    )
+    base_url: str | None = Field(
+        None,
+        description="URL of an OpenAI-compatible server for `backend = openai` (vLLM, llama.cpp's server, "
+        "LM Studio, `llama-toolkit serve`), e.g. http://127.0.0.1:8000/v1.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        description="API key sent to the `base_url` server (`OPENAI_API_KEY` is not read). Empty: none.",
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description="Key that clients of `llama-toolkit serve` must send as `Authorization: Bearer <key>`; "
+        "required to bind a non-loopback address. Empty: no key (loopback only).",
+    )
+    serve_queue_size: int = Field(
+        8,
+        ge=0,
+        le=1024,
+        description="Requests `llama-toolkit serve` keeps waiting for the in-process model; past that, 429.",
+    )
+    serve_max_request_bytes: int = Field(
+        4 * 2**20,
+        ge=1024,
+        le=2**30,
+        description="Largest request body `llama-toolkit serve` accepts, in bytes; past that, 413.",
+    )
     model_wait_timeout: float = Field(
         60.0,
         ge=0,
@@ -257,12 +295,12 @@ class Settings(BaseSettings):
     def _real_roots(cls, value: list[Path]) -> list[Path]:
         return [Path(os.path.expanduser(path)).resolve() for path in value]
 
-    @field_validator("ui_password", mode="after")
+    @field_validator("ui_password", "api_key", "openai_api_key", mode="after")
     @classmethod
     def _blank_password(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value() else None
 
-    @field_validator("model", "chat_template", "chroma_host", mode="after")
+    @field_validator("model", "chat_template", "chroma_host", "base_url", mode="after")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
@@ -272,11 +310,20 @@ class Settings(BaseSettings):
 
         Args:
             backend: The backend whose default applies; ``None``: the configured ``backend``.
+                ``auto`` is not resolved here (that needs the network: see
+                ``toolkit.backends.auto``); its default is the embedded model's.
+
+        Returns:
+            A GGUF path, an Ollama tag, or for ``openai`` the configured name or ``""``
+            (the server's first listed model).
         """
         if self.model:
             return self.model
-        if (backend or self.backend) == "ollama":
+        chosen = backend or self.backend
+        if chosen == "ollama":
             return DEFAULT_OLLAMA_MODEL
+        if chosen == "openai":
+            return ""
         from toolkit.embedded import embedded_model_path
 
         return str(embedded_model_path())

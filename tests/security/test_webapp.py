@@ -334,6 +334,7 @@ def test_app_refuses_a_gguf_outside_the_allowed_roots(
     allowed.mkdir()
     monkeypatch.setenv("LLAMA_TOOLKIT_UI_ALLOW_SERVER_PATHS", str(allowed))
     at = _app()
+    at.sidebar.radio(key="ui_backend").set_value("llamacpp").run()
     at.sidebar.text_input(key="ui_model").set_value("/etc/passwd").run()
     [error] = [e.value for e in at.sidebar.error]
     assert error.startswith("Not loaded: the GGUF file /etc/passwd is outside the folders"), error

@@ -27,6 +27,8 @@ def test_a_missing_gguf_is_a_readable_message(
 ) -> None:
     monkeypatch.setenv("LLAMA_TOOLKIT_UI_ALLOW_SERVER_PATHS", str(tmp_path))  # GGUF paths are opt-in
     at = open_page("chat")
+    assert "Auto chose llamacpp" in at.sidebar.caption[0].value  # no Ollama, no Llama 3.2 GGUF here
+    at.sidebar.radio(key="ui_backend").set_value("llamacpp").run()
     missing = tmp_path / "Llama-3.2-3B-Instruct-Q4_K_M.gguf"
     at.sidebar.text_input(key="ui_model").set_value(str(missing)).run()
     assert "Llama-3.2-3B-Instruct-Q4_K_M.gguf" in at.sidebar.caption[0].value

@@ -704,7 +704,8 @@ def test_models_lists_pulled_models(ollama: FakeOllama, monkeypatch: pytest.Monk
     assert cli.main(["models"]) == 0
     out = capsys.readouterr().out
     ollama_lines = [line.split(None, 1)[1] for line in out.splitlines() if line.startswith("ollama ")]
-    assert ollama_lines == ["llama3.2:latest", "llama3.2-vision:latest"]
+    # backend auto picks the pulled llama3.2 and the listing marks it
+    assert ollama_lines == ["llama3.2:latest  <- auto", "llama3.2-vision:latest"]
 
 
 def test_models_with_nothing_pulled(ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:

@@ -10,7 +10,7 @@ from toolkit.settings import Settings, get_settings, normalize_ollama_host
 
 def test_defaults_need_no_configuration(embedded_model: str) -> None:
     s = get_settings()
-    assert s.backend == "llamacpp"
+    assert s.backend == "auto"  # resolved by toolkit.backends.auto; tests/unit/test_auto_backend.py
     assert s.model is None
     assert s.resolved_model() == embedded_model
     assert Path(s.resolved_model()).name == "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -78,7 +78,7 @@ def test_ollama_host_env_respected(monkeypatch: pytest.MonkeyPatch) -> None:
         ("n_ctx", 5, r"n_ctx \(LLAMA_TOOLKIT_N_CTX\): Input should be greater than or equal to 256"),
         ("n_ctx", 10**6, r"n_ctx \(LLAMA_TOOLKIT_N_CTX\)"),
         ("temperature", -1, r"temperature \(LLAMA_TOOLKIT_TEMPERATURE\)"),
-        ("backend", "vllm", r"backend \(LLAMA_TOOLKIT_BACKEND\).*'llamacpp' or 'ollama'"),
+        ("backend", "vllm", r"backend \(LLAMA_TOOLKIT_BACKEND\).*'auto', 'llamacpp', 'ollama' or 'openai'"),
         ("n_gpu_layers", -2, r"n_gpu_layers \(LLAMA_TOOLKIT_N_GPU_LAYERS\)"),
         ("max_tokens", 0, r"max_tokens \(LLAMA_TOOLKIT_MAX_TOKENS\)"),
         ("ollama_host", "ftp://x", r"ollama_host \(LLAMA_TOOLKIT_OLLAMA_HOST or OLLAMA_HOST\)"),

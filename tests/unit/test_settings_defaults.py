@@ -32,6 +32,7 @@ def _default(name: str) -> Any:
 # until it is put here, so no setting is silently ignored by a backend.
 LLAMACPP_ONLY = {"n_batch", "chat_template", "model_wait_timeout", "model_idle_timeout"}
 OLLAMA_ONLY = {"ollama_host", "request_timeout", "request_deadline"}
+OPENAI_ONLY = {"base_url", "openai_api_key"}
 BOTH = {
     "model",
     "n_ctx",
@@ -55,6 +56,10 @@ NOT_MODEL_OPTIONS = {
     "workspace_deny",
     "ui_allow_server_paths",
     "ui_password",
+    "ollama_probe_timeout",  # backend choice (toolkit.backends.auto), not a model option
+    "api_key",  # `llama-toolkit serve`
+    "serve_queue_size",
+    "serve_max_request_bytes",
 }
 
 # A valid value for each model setting that differs from its default.
@@ -78,7 +83,7 @@ OTHER_VALUES: dict[str, Any] = {
 
 
 def test_every_setting_is_placed() -> None:
-    groups = (LLAMACPP_ONLY, OLLAMA_ONLY, BOTH, NOT_MODEL_OPTIONS)
+    groups = (LLAMACPP_ONLY, OLLAMA_ONLY, OPENAI_ONLY, BOTH, NOT_MODEL_OPTIONS)
     assert set().union(*groups) == set(SETTINGS)
     assert sum(len(g) for g in groups) == len(SETTINGS)  # no setting in two groups
 

@@ -41,6 +41,7 @@ def collect_facts(settings: Settings) -> Facts:
         "data folder": str(settings.data_dir),
         "ok": True,
     }
+    settings = _auto_facts(facts, settings)
     gpu = _hardware_facts(facts)
     try:
         model: str | None = settings.resolved_model()
@@ -49,8 +50,49 @@ def collect_facts(settings: Settings) -> Facts:
         model = None
     if settings.backend == "llamacpp" and model:
         _llamacpp_facts(facts, settings, model, gpu)
+    if settings.backend == "openai":
+        _openai_facts(facts, settings, model)
     _ollama_facts(facts, settings, model)
     return facts
+
+
+def _auto_facts(facts: Facts, settings: Settings) -> Settings:
+    """For ``backend = auto``: show what it chose and why; the settings it resolves to."""
+    if settings.backend != "auto":
+        return settings
+    from toolkit.backends.auto import HINT, choose_backend, resolve_settings
+
+    try:
+        choice = choose_backend(settings, notice=False)
+    except ToolkitError as exc:
+        facts.update(backend=f"auto - {exc}", ok=False)
+        return settings.model_copy(update={"backend": "llamacpp"})
+    facts["backend"] = f"auto -> {choice.backend}"
+    facts["why"] = choice.reason
+    if choice.fallback:
+        facts["hint"] = HINT
+    return resolve_settings(settings, notice=False)
+
+
+def _openai_facts(facts: Facts, settings: Settings, model: str | None) -> None:
+    """Add the OpenAI-compatible server's URL, whether it answers and what it serves."""
+    facts["base URL"] = settings.base_url or "unset (set LLAMA_TOOLKIT_BASE_URL)"
+    facts["model"] = model or "the server's first model"
+    if not settings.base_url:
+        facts["ok"] = False
+        return
+    try:
+        from toolkit.backends.openai import list_openai_models
+
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        served = list_openai_models(settings.base_url, key, timeout=3.0)
+        facts["server models"] = ", ".join(served) or "none listed"
+        if model and model not in served:
+            facts["model"] = f"{model} - not served at {settings.base_url}"
+            facts["ok"] = False
+    except (ToolkitError, ImportError) as exc:
+        facts["server models"] = str(exc)
+        facts["ok"] = False
 
 
 def _hardware_facts(facts: Facts) -> bool:
@@ -132,30 +174,46 @@ def run_doctor(overrides: dict[str, Any], out: TextIO) -> int:
 def run_models(overrides: dict[str, Any], out: TextIO) -> int:
     """Write every model the toolkit can use to ``out``: embedded, GGUF files, Ollama's.
 
+    The one ``backend = auto`` would use is marked ``<- auto``, and the last line says why.
+
     Returns:
         The exit code (0: an unreachable Ollama is reported, not a failure).
     """
     settings = get_settings(**overrides)
+    from toolkit.backends.auto import choose_backend
     from toolkit.embedded import embedded_model_path
 
+    picked: tuple[str, str] | None = None
     try:
-        out.write(f"embedded (llamacpp)  {embedded_model_path()}\n")
+        choice = choose_backend(settings, notice=False)
+        picked = (choice.backend, choice.model)
+        why = f"auto picks           {choice.backend} {choice.model} ({choice.reason})\n"
+    except ToolkitError as exc:
+        why = f"auto picks           nothing: {exc}\n"
+
+    def mark(backend: str, model: str) -> str:
+        return "  <- auto" if picked == (backend, model) else ""
+
+    try:
+        embedded = str(embedded_model_path())
+        out.write(f"embedded (llamacpp)  {embedded}{mark('llamacpp', embedded)}\n")
     except ToolkitError as exc:
         out.write(f"embedded (llamacpp)  missing: {exc}\n")
     folder = settings.data_dir / "models"
     for path in sorted(folder.glob("*.gguf")) if folder.is_dir() else []:
-        out.write(f"gguf (llamacpp)      {path}\n")
+        out.write(f"gguf (llamacpp)      {path}{mark('llamacpp', str(path))}\n")
     from toolkit.backends.ollama import list_ollama_models
 
     try:
         pulled = list_ollama_models(settings.ollama_host, timeout=3.0)
     except ToolkitError as exc:
         out.write(f"ollama               {exc}\n")
-        return 0
-    for name in pulled:
-        out.write(f"ollama               {name}\n")
-    if not pulled:
+        pulled = None
+    for name in pulled or []:
+        out.write(f"ollama               {name}{mark('ollama', name)}\n")
+    if pulled == []:
         out.write(
             f"ollama               none pulled at {settings.ollama_host} - run `ollama pull llama3.2`\n"
         )
+    out.write(why)
     return 0

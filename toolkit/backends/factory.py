@@ -14,15 +14,26 @@ __all__ = ["chat_model_from_settings", "get_chat_model"]
 def chat_model_from_settings(settings: Settings, *, check: bool = True) -> BaseChatModel:
     """Build the chat model ``settings`` describe.
 
+    ``backend = "auto"`` is resolved first (:mod:`toolkit.backends.auto`).
+
     Args:
         settings: The configuration.
-        check: For Ollama, verify now that the server answers and has the model.
+        check: For Ollama and OpenAI-compatible servers, verify now that the server answers
+            and has the model.
 
     Raises:
         ModelNotFoundError, InvalidModelFileError: the GGUF path is wrong.
         OllamaUnreachableError, ModelNotPulledError: ``check`` and the Ollama server or
             model is missing.
+        OpenAIUnreachableError: ``check`` and no server answers at ``base_url``.
     """
+    from toolkit.backends.auto import resolve_settings
+
+    settings = resolve_settings(settings)
+    if settings.backend == "openai":
+        from toolkit.backends.openai import ToolkitChatOpenAI
+
+        return ToolkitChatOpenAI.from_settings(settings, check=check)
     if settings.backend == "ollama":
         from toolkit.backends.ollama import ToolkitChatOllama
 
@@ -41,7 +52,7 @@ def get_chat_model(**overrides: Any) -> BaseChatModel:
 
         from toolkit import get_chat_model
 
-        llm = get_chat_model()                                      # embedded SmolLM2, in process
+        llm = get_chat_model()                                      # auto: Llama 3.2 if here, else embedded
         llm = get_chat_model(backend="ollama", model="llama3.2")    # a local Ollama server
         llm = get_chat_model(model="Llama-3.2-3B-Instruct-Q4_K_M.gguf", n_ctx=16384)
 

@@ -1,5 +1,5 @@
-"""``llama-toolkit`` command line: ask, chat, agent, doctor, models, summarize, translate, ingest,
-index, ui.
+"""``llama-toolkit`` command line: ask, chat, agent, doctor, models, pull, summarize, translate,
+ingest, index, ui, serve.
 
 Each command group is a module of this package with a ``register(subparsers)`` that adds its
 sub-commands, each with a ``handler(args) -> exit code``; :func:`build_parser` composes them and
@@ -18,13 +18,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from toolkit.cli import agent, chat, documents, models, rag, ui
+from toolkit.cli import agent, chat, documents, models, pull, rag, serve, ui
 from toolkit.cli.io import check_utf8_args, error
 from toolkit.errors import GenerationLimitError, ToolkitError
 
 __all__ = ["build_parser", "main"]
 
-_GROUPS = (chat, agent, models, documents, rag, ui)  # the order of the commands in --help
+_GROUPS = (chat, agent, models, pull, documents, rag, ui, serve)  # the order of the commands in --help
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,9 @@ MODEL_OPTIONS = ("backend", "model", "n_ctx", "n_gpu_layers", "temperature", "ma
 def add_model_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add ``--backend``, ``--model`` ... to ``p``; returns ``p``."""
     g = p.add_argument_group("model options (override LLAMA_TOOLKIT_* settings)")
-    g.add_argument("--backend", choices=["llamacpp", "ollama"], help="model backend")
+    g.add_argument(
+        "--backend", choices=["auto", "llamacpp", "ollama", "openai"], help="model backend (default: auto)"
+    )
     g.add_argument("--model", "-m", help="GGUF path (llamacpp) or Ollama tag such as llama3.2")
     g.add_argument("--n-ctx", type=int, help="context window in tokens")
     g.add_argument("--n-gpu-layers", type=int, help="layers offloaded to the GPU (-1 all, 0 none)")

@@ -20,6 +20,7 @@ from typing import Any
 import streamlit as st
 from langchain_core.language_models import BaseChatModel
 
+from toolkit.backends.auto import BackendChoice
 from toolkit.settings import DEFAULT_OLLAMA_MODEL, Settings, get_settings
 
 __all__ = [
@@ -68,11 +69,12 @@ class ModelChoice:
     def label(self) -> str:
         if self.model:
             return f"{self.backend}: {Path(self.model).name if self.backend == 'llamacpp' else self.model}"
-        return (
-            "llamacpp: embedded SmolLM2-135M"
-            if self.backend == "llamacpp"
-            else f"ollama: {DEFAULT_OLLAMA_MODEL}"
-        )
+        defaults = {
+            "llamacpp": "embedded SmolLM2-135M",
+            "ollama": DEFAULT_OLLAMA_MODEL,
+            "openai": "the server's first model",
+        }
+        return f"{self.backend}: {defaults.get(self.backend, 'auto')}"
 
 
 def settings() -> Settings:
@@ -142,13 +144,25 @@ def context_cap(backend: str, model: str | None) -> int:
     return max(cap, base.n_ctx or 0)
 
 
+def auto_choice() -> BackendChoice:
+    """What ``backend = auto`` picks for the configuration (cached per process)."""
+    from toolkit.backends.auto import choose_backend
+
+    return choose_backend(settings(), notice=False)
+
+
 def current_choice() -> ModelChoice:
     """The model this session uses: its sidebar choice within what it may pick, else the configured one."""
     base = settings()
     state = st.session_state
     state.pop(REFUSED_KEY, None)
     backend = state.get(BACKEND_KEY, base.backend)
-    model = _allowed_model(backend, (state.get(MODEL_KEY, base.model) or "").strip() or None, base.model)
+    model: str | None
+    if backend == "auto":  # the process's choice (toolkit.backends.auto), shown with its reason
+        picked = auto_choice()
+        backend, model = picked.backend, picked.model
+    else:
+        model = _allowed_model(backend, (state.get(MODEL_KEY, base.model) or "").strip() or None, base.model)
     n_ctx = state.get(N_CTX_KEY, base.n_ctx) or None
     if n_ctx is not None:
         n_ctx = min(int(n_ctx), context_cap(backend, model))

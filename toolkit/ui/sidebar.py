@@ -9,6 +9,8 @@ context and the KV-cache budget (:func:`toolkit.ui.resources.context_cap`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from toolkit.ui import resources as res
@@ -16,7 +18,12 @@ from toolkit.ui.citations import escape_markdown
 
 __all__ = ["render_settings"]
 
-_BACKENDS = {"llamacpp": "llama.cpp (in process)", "ollama": "Ollama server"}
+_BACKENDS = {
+    "auto": "Auto (Llama 3.2 when here)",
+    "llamacpp": "llama.cpp (in process)",
+    "ollama": "Ollama server",
+    "openai": "OpenAI-compatible server",
+}
 
 
 def _init_state() -> None:
@@ -32,6 +39,16 @@ def _init_state() -> None:
 
 
 def _model_input(backend: str) -> None:
+    if backend == "auto":
+        picked = res.auto_choice()
+        name = Path(picked.model).name if picked.backend == "llamacpp" else picked.model
+        st.caption(escape_markdown(f"Auto chose {picked.backend}: {name}. Why: {picked.reason}."))
+        return
+    if backend == "openai":
+        if not res.settings().base_url:
+            st.warning("Set LLAMA_TOOLKIT_BASE_URL to the server's URL first.", icon=":material/link_off:")
+        st.text_input("Model name", key=res.MODEL_KEY, placeholder="empty: the server's first model")
+        return
     if backend == "llamacpp":
         if not res.allowed_roots():
             st.caption("GGUF model: the one this server is configured with (server paths are off).")
@@ -71,7 +88,6 @@ def render_settings() -> None:
             list(_BACKENDS),
             key=res.BACKEND_KEY,
             format_func=_BACKENDS.__getitem__,
-            horizontal=True,
         )
         _model_input(str(backend))
         state = st.session_state
@@ -98,6 +114,10 @@ def render_settings() -> None:
             help="-1 all, 0 none (CPU). Empty: all when llama.cpp was built with a GPU backend.",
         )
         st.slider("Temperature", 0.0, 2.0, step=0.05, key=res.TEMPERATURE_KEY)
+    with st.sidebar.expander("Get Llama 3.2", icon=":material/download:"):
+        from toolkit.ui.pull_panel import render_pull_panel
+
+        render_pull_panel(res.settings())
     choice = res.current_choice()
     refused = st.session_state.get(res.REFUSED_KEY)
     if refused:
