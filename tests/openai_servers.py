@@ -18,7 +18,6 @@ Each is a context manager yielding the server's base URL (``http://127.0.0.1:<po
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import socket
 import subprocess
@@ -29,7 +28,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from toolkit.embedded import embedded_model_path
 
@@ -106,11 +104,9 @@ def llama_cpp_server(*extra_args: str) -> Iterator[str]:
 @contextlib.contextmanager
 def toolkit_server() -> Iterator[str]:
     """``llama-toolkit serve`` on the embedded model (``tests/serve_process.serving``)."""
-    try:
-        serve_process = importlib.import_module("tests.serve_process")
-    except ImportError:
-        pytest.skip("tests/serve_process.py (the `llama-toolkit serve` fixture) is not there yet")
-    with serve_process.serving() as base_url:
+    from serve_process import serving  # tests/ is on sys.path (its conftest.py puts it there)
+
+    with serving() as base_url:
         yield base_url.rstrip("/") if base_url.rstrip("/").endswith("/v1") else f"{base_url.rstrip('/')}/v1"
 
 

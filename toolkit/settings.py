@@ -237,6 +237,19 @@ class Settings(BaseSettings):
         le=2**30,
         description="Largest request body `llama-toolkit serve` accepts, in bytes; past that, 413.",
     )
+    serve_queue_timeout: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        description="Seconds a `llama-toolkit serve` request waits in the queue for the model; then 429.",
+    )
+    serve_request_timeout: float = Field(
+        900.0,
+        gt=0,
+        le=86400,
+        description="Seconds one `llama-toolkit serve` request may run on the model (a long summarize "
+        "included); then it is cancelled and ends with an error.",
+    )
     model_wait_timeout: float = Field(
         60.0,
         ge=0,

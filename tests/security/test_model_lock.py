@@ -186,10 +186,13 @@ def test_tool_timeout_cancels_the_generation_it_started(llm: ChatLlama) -> None:
     outcome: dict[str, BaseException] = {}
 
     def tool(_request: Any) -> ToolMessage:
+        # Answers are streamed one after another until the guard cancels: the guard fires
+        # mid-generation whatever the length of one answer (a short one made this flaky).
         try:
-            for chunk in long_llm.stream("Count from 1 to 300, separated by commas."):
-                pieces.append(str(chunk.content))
-                time.sleep(0.02)  # a slow consumer: the guard fires mid-answer on any machine
+            for _ in range(200):
+                for chunk in long_llm.stream("Count from 1 to 300, separated by commas."):
+                    pieces.append(str(chunk.content))
+                    time.sleep(0.02)  # a slow consumer
         except BaseException as exc:
             outcome["error"] = exc
             raise
@@ -204,7 +207,7 @@ def test_tool_timeout_cancels_the_generation_it_started(llm: ChatLlama) -> None:
     time.sleep(0.3)
     print(f"tool timeout: {at_timeout} pieces at the timeout, {len(pieces)} in all; model free")
     assert len(pieces) <= at_timeout + 2  # stopped within a token or two
-    assert 0 < at_timeout < 400
+    assert at_timeout > 0
     assert isinstance(outcome.get("error"), GenerationLimitError)
     assert "timed out after 0.5 s" in _one_line(outcome["error"])
     assert threading.active_count() < 50

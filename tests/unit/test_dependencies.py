@@ -184,3 +184,18 @@ def test_the_checker_sees_imports(tmp_path: Path) -> None:
     assert _distributions("docx") == {"python-docx"}
     assert _undeclared({"docx": {"mod.py"}}, set()) == ["docx (python-docx), imported by mod.py"]
     assert {"langchain_core", "langgraph", "numpy", "llama_cpp"} <= set(_imports(RUNTIME_CODE))
+
+
+def test_ci_builds_a_llama_cpp_python_inside_the_declared_range() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    match = re.search(r"^lcp_version=(\S+)$", script, re.M)
+    assert match, ".ci/run no longer pins the llama-cpp-python it builds"
+
+    def version(text: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in text.split("."))
+
+    pinned = version(match[1])
+    for spec in _declared("runtime")["llama-cpp-python"].split(","):
+        op, bound = re.fullmatch(r"\s*(>=|<|<=|==)\s*([\d.]+)\s*", spec).groups()  # type: ignore[union-attr]
+        ok = {">=": pinned >= version(bound), "<": pinned < version(bound)}.get(op, pinned == version(bound))
+        assert ok, f".ci/run builds llama-cpp-python {match[1]}, outside pyproject's {spec}"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fakes import ScriptedChatModel, ScriptedToolModel, calling
 from fastapi.testclient import TestClient
@@ -21,7 +24,8 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import Field
 
 from toolkit.backends.cancel import current_token
-from toolkit.server.app import _stream, create_app
+from toolkit.errors import GenerationLimitError
+from toolkit.server.app import create_app
 from toolkit.server.run import check_host
 from toolkit.settings import get_settings
 
@@ -40,7 +44,10 @@ class SlowModel(BaseChatModel):
     """Streams ``n`` tokens, each after ``release`` is set once per token, stopping if cancelled."""
 
     n: int = 1000
+    delay: float = 0.0
+    raise_on_cancel: bool = False
     generated: int = 0
+    cancelled_by: str = ""
     gate: Any = Field(default_factory=threading.Event)
     done: Any = Field(default_factory=threading.Event)
 
@@ -51,6 +58,9 @@ class SlowModel(BaseChatModel):
     def _generate(
         self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
     ) -> ChatResult:
+        if self.delay:  # a long answer, token by token
+            text = "".join(str(c.message.content) for c in self._stream(messages))
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
         self.gate.wait(10)
         return ChatResult(generations=[ChatGeneration(message=AIMessage("slow"))])
 
@@ -65,7 +75,12 @@ class SlowModel(BaseChatModel):
             token = current_token()
             for i in range(self.n):
                 if token is not None and token.cancelled:
+                    self.cancelled_by = token.reason
+                    if self.raise_on_cancel:
+                        raise GenerationLimitError(f"generation cancelled: {token.reason}")
                     return
+                if self.delay:
+                    time.sleep(self.delay)
                 self.generated += 1
                 yield ChatGenerationChunk(message=AIMessageChunk(content=f" t{i}"))
         finally:
@@ -275,25 +290,220 @@ def test_full_queue_gives_429_with_retry_after(queue: int) -> None:
     assert all(r.status_code == 200 for r in rest)
 
 
+@contextlib.contextmanager
+def uvicorn_app(app: Any) -> Iterator[str]:
+    """``app`` served by a real uvicorn on a free loopback port, in a thread; yields its URL."""
+    import socket
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def test_disconnect_mid_stream_stops_generation() -> None:
-    model = SlowModel()
+    # A real uvicorn and a real socket: the client reads three tokens and hangs up. The model
+    # (10 ms a token, 5000 tokens: 50 s if nothing stopped it) must see its token cancelled.
+    model = SlowModel(n=5000, delay=0.01)
     app = create_app(get_settings(), model=model, embeddings=FakeEmbeddings())
     state = app.state.toolkit
-    from toolkit.server.runs import chat_run
-    from toolkit.server.wire import to_messages
+    state.name = "slow"
+    with uvicorn_app(app) as url, httpx.Client(base_url=url, timeout=20) as c:
+        with c.stream("POST", "/v1/chat/completions", json={"messages": USER, "stream": True}) as r:
+            assert r.status_code == 200
+            lines = r.iter_lines()
+            tokens = 0
+            while tokens < 3:
+                tokens += '"content": " t' in next(lines)
+        t0 = time.monotonic()
+        assert model.done.wait(10), "generation went on after the client hung up"
+        stopped_after = time.monotonic() - t0
+        wait_for(lambda: state.queue.pending == 0 and state.runs == [])
+        made, cancelled_by = model.generated, model.cancelled_by
+        model.n = 3  # the model is free for the next request at once
+        assert c.post("/v1/chat/completions", json={"messages": USER}).status_code == 200
+    print(f"disconnect: stopped {stopped_after:.2f} s after the hang-up, {made} of 5000 tokens made")
+    assert made < 1000, "generation went on after the hang-up"
+    assert cancelled_by in ("", "client gone")  # closed on its thread, or stopped by the token
 
-    async def go() -> int:
-        gen = _stream(state, "slow", chat_run(model, to_messages(USER), {}, {}), False)
-        for _ in range(4):  # role chunk + 3 tokens
-            await gen.__anext__()
-        seen = model.generated
-        await gen.aclose()  # what Starlette does when the client goes away
-        assert await asyncio.to_thread(model.done.wait, 10)
-        return model.generated - seen
 
-    after = asyncio.run(go())
-    assert after <= 1, f"{after} tokens generated after the disconnect"
-    assert state.queue.pending == 0 and state.runs == []
+def wait_for(condition: Any, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def test_a_client_that_stops_reading_loses_the_model_after_the_idle_timeout() -> None:
+    # Straight ASGI: the client's socket accepts the first body chunk and then nothing, as a
+    # client that stops reading (TCP back-pressure) looks to the app. The model must be freed.
+    model = SlowModel(n=100_000)
+    app = create_app(get_settings(model_idle_timeout=0.5), model=model, embeddings=FakeEmbeddings())
+    state = app.state.toolkit
+
+    async def go() -> float:
+        body = json.dumps({"messages": USER, "stream": True}).encode()
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+            "scheme": "http", "path": "/v1/chat/completions", "raw_path": b"/v1/chat/completions",
+            "query_string": b"", "root_path": "", "headers": [(b"content-type", b"application/json")],
+            "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2), "state": {},
+        }  # fmt: skip
+        sent = [False]
+        stuck = asyncio.Event()
+
+        async def receive() -> dict[str, Any]:
+            if not sent[0]:
+                sent[0] = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.Event().wait()  # never disconnects
+            raise AssertionError
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                stuck.set()
+                await asyncio.Event().wait()  # never takes more
+
+        async with app.router.lifespan_context(app):
+            task = asyncio.create_task(app(scope, receive, send))
+            await stuck.wait()
+            t0 = time.monotonic()
+            while state.queue.pending or not model.done.is_set():
+                assert time.monotonic() - t0 < 10, "the stalled client kept the model"
+                await asyncio.sleep(0.02)
+            freed = time.monotonic() - t0
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        return freed
+
+    freed = asyncio.run(go())
+    print(f"stalled client: model freed {freed:.2f} s after the client stopped reading")
+    assert 0.3 < freed < 5 and model.generated < 100_000
+
+
+def test_streamed_request_over_a_full_queue_is_a_429_not_a_200() -> None:
+    model = SlowModel(n=5000, delay=0.01)
+    app = create_app(get_settings(serve_queue_size=0), model=model, embeddings=FakeEmbeddings())
+    with (
+        uvicorn_app(app) as url,
+        httpx.Client(base_url=url, timeout=20) as c,
+        c.stream("POST", "/v1/chat/completions", json={"messages": USER, "stream": True}) as first,
+    ):
+        lines = first.iter_lines()  # kept: a dropped iterator closes the connection
+        next(lines)
+        second = c.post("/v1/chat/completions", json={"messages": USER, "stream": True})
+    assert first.status_code == 200
+    assert second.status_code == 429, second.text[:300]
+    assert second.json()["error"]["type"] == "rate_limit_exceeded"
+
+
+def test_the_request_deadline_cancels_a_long_run() -> None:
+    model = SlowModel(n=5000, delay=0.01, raise_on_cancel=True)
+    with client(model, serve_request_timeout=0.5) as c:
+        t0 = time.monotonic()
+        r = c.post("/v1/chat/completions", json={"messages": USER})
+        took = time.monotonic() - t0
+    assert r.status_code == 504, r.text
+    assert "LLAMA_TOOLKIT_SERVE_REQUEST_TIMEOUT" in r.json()["error"]["message"]
+    assert took < 10 and model.generated < 5000
+
+
+def test_a_waiter_gives_up_after_the_queue_timeout() -> None:
+    model = SlowModel(n=5000, delay=0.01)
+    app = create_app(get_settings(serve_queue_timeout=0.3), model=model, embeddings=FakeEmbeddings())
+    with (
+        uvicorn_app(app) as url,
+        httpx.Client(base_url=url, timeout=20) as c,
+        c.stream("POST", "/v1/chat/completions", json={"messages": USER, "stream": True}) as first,
+    ):
+        lines = first.iter_lines()  # kept: a dropped iterator closes the connection
+        next(lines)
+        waited = c.post("/v1/chat/completions", json={"messages": USER})
+    assert waited.status_code == 429 and "Retry-After" in waited.headers
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"messages": ["hi"]}, "message objects"),
+        ({"messages": "hi"}, "message objects"),
+        ({"messages": USER, "n": 3}, "n must be 1"),
+        ({"messages": USER, "model": 7}, "model must be a string"),
+        ({"messages": USER, "response_format": "json"}, "response_format must be an object"),
+        ({"messages": USER, "stream": True, "stream_options": []}, "stream_options must be an object"),
+        ({"messages": USER, "stop": [1]}, "stop must be"),
+        ({"messages": USER, "stop": ["a"] * 20}, "stop must be"),
+        ({"messages": USER, "temperature": "hot"}, "temperature"),
+        ({"messages": USER, "temperature": 9}, "temperature"),
+        ({"messages": USER, "seed": 1.5}, "seed"),
+        ({"messages": [{"role": "user", "content": "x"}] * 1001}, "at most 1000"),
+        ({"messages": USER, "tools": [{"type": "function"}] * 2}, "each tool"),
+        ({"messages": USER, "tools": "x"}, "tools must be"),
+        ({"messages": [*USER, {"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": "[1]"}}]}]},
+         "JSON object"),
+        ({"messages": [*USER, {"role": "assistant", "tool_calls": ["x"]}]}, "each tool call"),
+    ],
+)  # fmt: skip
+def test_malformed_fields_are_a_400_that_says_what_to_send(body: dict[str, Any], fragment: str) -> None:
+    with client() as c:
+        r = c.post("/v1/chat/completions", json=body)
+    assert r.status_code == 400, r.text
+    assert fragment in r.json()["error"]["message"]
+
+
+def _schema_tool(parameters: Any) -> dict[str, Any]:
+    return {"type": "function", "function": {"name": "f", "parameters": parameters}}
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "array", "items": {"type": "string"}, "minItems": 100_000},
+        {"type": "string", "maxLength": 10**9},
+        {"type": "string", "pattern": "a{1000000}"},
+        {"type": "object", "properties": {"x": {"type": "string", "description": "y" * 70_000}}},
+        json.loads('{"type": "array", "items": ' * 40 + '{"type": "string"}' + "}" * 40),
+    ],
+)
+def test_schemas_that_would_make_a_huge_grammar_are_refused(schema: dict[str, Any]) -> None:
+    fmt = {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}
+    with client() as c:
+        t0 = time.monotonic()
+        as_tool = c.post("/v1/chat/completions", json={"messages": USER, "tools": [_schema_tool(schema)]})
+        as_format = c.post("/v1/chat/completions", json={"messages": USER, "response_format": fmt})
+        took = time.monotonic() - t0
+    assert as_tool.status_code == 400 and as_format.status_code == 400, (as_tool.text, as_format.text)
+    assert took < 2
+
+
+def test_errors_never_show_server_paths(tmp_path: Any) -> None:
+    from toolkit.errors import ModelNotFoundError
+    from toolkit.server.errors import describe
+
+    secret = str(tmp_path / "srv" / "private" / "weights.gguf")
+    message = describe(ModelNotFoundError(f"GGUF model file not found: {secret} - check the path"))["message"]
+    assert str(tmp_path) not in message and "weights.gguf" in message
+
+
+def test_the_grammar_cache_is_bounded() -> None:
+    from toolkit.backends.llamacpp import grammar
+
+    for i in range(grammar._GRAMMAR_CACHE_SIZE + 10):
+        grammar.compiled_grammar(f'root ::= "{i}"')
+    assert len(grammar._GRAMMARS) == grammar._GRAMMAR_CACHE_SIZE
 
 
 def test_non_loopback_host_needs_a_key() -> None:
@@ -342,8 +552,8 @@ def test_rag_capability_cites_and_returns_sources(tmp_path: Any) -> None:
     body = r.json()
     assert body["model"] == "rag:notes" and "[1]" in body["choices"][0]["message"]["content"]
     src = body["sources"][0]
-    assert src["n"] == 1 and src["source"].endswith("audit.txt") and "invoices" in src["text"]
-    assert set(src) == {"n", "source", "page", "section", "text"}
+    assert src["n"] == 1 and src["name"] == "audit.txt" and "invoices" in src["text"]
+    assert set(src) == {"n", "name", "page", "section", "text"}  # the file's name, not its server path
     assert "Where is the office?" in " ".join(str(m.content) for m in model.prompts[0])  # history sent
     first = sse_events(s.text)[0]
     assert first["sources"][0]["n"] == 1  # streamed: the sources ride on the first chunk

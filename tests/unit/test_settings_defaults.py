@@ -60,6 +60,8 @@ NOT_MODEL_OPTIONS = {
     "api_key",  # `llama-toolkit serve`
     "serve_queue_size",
     "serve_max_request_bytes",
+    "serve_queue_timeout",
+    "serve_request_timeout",
 }
 
 # A valid value for each model setting that differs from its default.

@@ -19,19 +19,23 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage
+from starlette.background import BackgroundTask
 
 from toolkit.backends.cancel import CancelToken, cancel_scope
 from toolkit.backends.llamacpp.threads import iterate_in_thread
 from toolkit.errors import ToolkitError
 from toolkit.server import wire
-from toolkit.server.errors import error_response
-from toolkit.server.guard import BodyLimit, Busy, ModelQueue, key_matches
+from toolkit.server.errors import describe, error_response
+from toolkit.server.guard import BodyLimit, Busy, ModelQueue, Ticket, key_matches
 from toolkit.server.runs import Event, capability_run, chat_run
 from toolkit.settings import Settings
 
 __all__ = ["ServerState", "create_app", "model_name"]
 
 _log = logging.getLogger("toolkit.server")
+
+STREAM_BUFFER = 256
+"""SSE lines a streamed answer may run ahead of a slow client before generation waits for it."""
 
 MAX_EMBED_INPUTS = 2048
 """Texts one ``/v1/embeddings`` request may carry (OpenAI's own limit)."""
@@ -70,8 +74,8 @@ def create_app(
         settings,
         model,
         embeddings,
-        queue=ModelQueue(settings.serve_queue_size),
-        embed_queue=ModelQueue(settings.serve_queue_size),
+        queue=ModelQueue(settings.serve_queue_size, settings.serve_queue_timeout),
+        embed_queue=ModelQueue(settings.serve_queue_size, settings.serve_queue_timeout),
     )
 
     @asynccontextmanager
@@ -227,33 +231,52 @@ def _plan(state: ServerState, body: dict[str, Any]) -> tuple[str, Callable[[], I
 
 
 async def _chat(state: ServerState, body: dict[str, Any]) -> Any:
+    wire.check_request(body)
     name, run = await asyncio.to_thread(_plan, state, body)  # opening a collection reads the disk
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        if state.queue.pending >= state.queue.size + 1:
-            raise Busy(retry_after=max(1, state.queue.pending))
-        events = _stream(state, name, run, include_usage)
+        ticket = state.queue.reserve()  # a full queue is a 429 now, before the response starts
+        out: asyncio.Queue[str | None] = asyncio.Queue(STREAM_BUFFER)
+        producer = asyncio.create_task(_produce(state, name, run, include_usage, ticket, out))
         return StreamingResponse(
-            events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+            _drain(out, producer),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+            background=BackgroundTask(_stop, producer),
         )
-    async with state.queue.slot():
-        collected = [e async for e in _events(state, run)]
+    async with state.queue.slot(), _events(state, run) as events:
+        collected = [e async for e in events]
     return JSONResponse(_collect(name, collected))
 
 
-async def _events(state: ServerState, run: Callable[[], Iterator[Event]]) -> AsyncIterator[Event]:
+@asynccontextmanager
+async def _events(
+    state: ServerState, run: Callable[[], Iterator[Event]]
+) -> AsyncIterator[AsyncIterator[Event]]:
+    """The run's events, produced on one worker thread under a cancellation token of its own.
+
+    Leaving the block (done, client gone, error, deadline) cancels the token: the model stops
+    at its next token or prompt batch, and the chains between their model calls.
+    """
     token = CancelToken()
     state.runs.append(token)
+    deadline = state.settings.serve_request_timeout
+    timer = asyncio.get_running_loop().call_later(
+        deadline, token.cancel, f"the request ran past {deadline:g} s (LLAMA_TOOLKIT_SERVE_REQUEST_TIMEOUT)"
+    )
+
+    def scoped() -> Iterator[Event]:
+        with cancel_scope(token):  # entered on the worker thread, where the model reads it
+            yield from run()
+
+    # Up to 64 events ahead of the event loop: generation never waits for a wake-up per token.
+    stream = iterate_in_thread(scoped, name="toolkit-serve-run", read_ahead=64)
     try:
-        with cancel_scope(token):
-            stream = iterate_in_thread(run, name="toolkit-serve-run")
-        try:
-            async for event in stream:
-                yield event
-        finally:
-            token.cancel("client gone")
-            await stream.aclose()  # type: ignore[attr-defined]
+        yield stream
     finally:
+        timer.cancel()
+        token.cancel("client gone")
+        await stream.aclose()  # type: ignore[attr-defined]
         state.runs.remove(token)
 
 
@@ -270,43 +293,93 @@ def _collect(name: str, events: list[Event]) -> dict[str, Any]:
 
 
 def _source(s: dict[str, Any]) -> dict[str, Any]:
-    return {k: s.get(k) for k in ("n", "source", "page", "section", "text")}
+    # The file's name, not its path on the server.
+    return {k: s.get(k) for k in ("n", "name", "page", "section", "text")}
 
 
-async def _stream(
-    state: ServerState, name: str, run: Callable[[], Iterator[Event]], include_usage: bool
-) -> AsyncIterator[str]:
-    rid, created = wire.new_id(), int(time.time())
+def _sse(payload: dict[str, Any]) -> str:
+    return f"data: {json.dumps(payload)}\n\n"
 
-    def sse(payload: dict[str, Any]) -> str:
-        return f"data: {json.dumps(payload)}\n\n"
 
+async def _drain(out: asyncio.Queue[str | None], producer: asyncio.Task[None]) -> AsyncIterator[str]:
+    """The response body: what the producer queued, until it says it is done."""
     try:
-        async with state.queue.slot():
-            first = wire.chunk_payload(rid, name, created, {"role": "assistant", "content": ""})
-            final: AIMessage | None = None
-            async for kind, value in _events(state, run):
-                if kind == "sources":
-                    first["sources"] = [_source(s) for s in value]
-                elif first is not None and kind == "text":
-                    yield sse(first)
-                    first = None  # type: ignore[assignment]
-                if kind == "text":
-                    yield sse(wire.chunk_payload(rid, name, created, {"content": value}))
-                elif kind == "final":
-                    final = value
-            if first is not None:
-                yield sse(first)
-            final = final or AIMessage("")
-            if final.tool_calls:
-                yield sse(wire.chunk_payload(rid, name, created, {"tool_calls": wire.stream_calls(final)}))
-            yield sse(wire.chunk_payload(rid, name, created, {}, wire.finish_reason(final)))
-            if include_usage:
-                yield sse(wire.chunk_payload(rid, name, created, None, usage=wire.usage_payload(final)))
-    except Busy as exc:
-        yield sse(wire.error_payload(str(exc), "rate_limit_exceeded", "rate_limit_exceeded"))
-    except ToolkitError as exc:
-        from toolkit.server.errors import describe
+        while (item := await out.get()) is not None:
+            yield item
+    finally:
+        producer.cancel()  # the client is gone (or done): stop generating, give the model back
 
-        yield sse({"error": describe(exc)})
-    yield "data: [DONE]\n\n"
+
+async def _stop(producer: asyncio.Task[None]) -> None:
+    producer.cancel()  # also when the body was never read at all
+
+
+class _Stalled(Exception):
+    """The client read nothing while the stream's buffer stayed full."""
+
+
+async def _produce(
+    state: ServerState,
+    name: str,
+    run: Callable[[], Iterator[Event]],
+    include_usage: bool,
+    ticket: Ticket,
+    out: asyncio.Queue[str | None],
+) -> None:
+    """Generate on the model and queue the SSE lines, never waiting on the client with the model held.
+
+    A client that stops reading for ``model_idle_timeout`` seconds (a full buffer) loses its
+    answer and the model goes to the next request.
+    """
+    idle = state.settings.model_idle_timeout
+    try:
+        async with state.queue.slot(ticket), _events(state, run) as events:
+            async for line in _sse_lines(name, events, include_usage):
+                if out.full():
+                    try:
+                        await asyncio.wait_for(out.put(line), idle)
+                    except asyncio.TimeoutError:
+                        raise _Stalled from None
+                else:
+                    out.put_nowait(line)
+    except _Stalled:
+        _log.warning("a streaming client stopped reading for %g s: its answer was cut", idle)
+        return  # nobody reads: nothing more to queue
+    except Busy as exc:
+        await out.put(_sse(wire.error_payload(str(exc), "rate_limit_exceeded", "rate_limit_exceeded")))
+    except ToolkitError as exc:
+        await out.put(_sse({"error": describe(exc)}))
+    except Exception as exc:  # headers are sent: the error goes in the stream, its detail to the log
+        _log.error("a streamed chat completion failed", exc_info=exc)
+        message = f"internal error ({type(exc).__name__}) - see the server log"
+        await out.put(_sse(wire.error_payload(message, "server_error", "internal_error")))
+    await out.put("data: [DONE]\n\n")
+    await out.put(None)
+
+
+async def _sse_lines(name: str, events: AsyncIterator[Event], include_usage: bool) -> AsyncIterator[str]:
+    rid, created = wire.new_id(), int(time.time())
+    first: dict[str, Any] | None = wire.chunk_payload(
+        rid, name, created, {"role": "assistant", "content": ""}
+    )
+    final: AIMessage | None = None
+    # A text chunk is the same JSON every time but for its text: built once, filled per token.
+    head, _, tail = _sse(wire.chunk_payload(rid, name, created, {"content": ""})).partition('"content": ""')
+    async for kind, value in events:
+        if kind == "sources" and first is not None:
+            first["sources"] = [_source(s) for s in value]
+        elif kind == "text":
+            if first is not None:
+                yield _sse(first)
+                first = None
+            yield f'{head}"content": {json.dumps(value)}{tail}'
+        elif kind == "final":
+            final = value
+    if first is not None:
+        yield _sse(first)
+    final = final or AIMessage("")
+    if final.tool_calls:
+        yield _sse(wire.chunk_payload(rid, name, created, {"tool_calls": wire.stream_calls(final)}))
+    yield _sse(wire.chunk_payload(rid, name, created, {}, wire.finish_reason(final)))
+    if include_usage:
+        yield _sse(wire.chunk_payload(rid, name, created, None, usage=wire.usage_payload(final)))

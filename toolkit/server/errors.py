@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi.responses import JSONResponse
 
 from toolkit import errors as e
 
-__all__ = ["describe", "error_response", "status_of"]
+__all__ = ["describe", "error_response", "scrub_paths", "status_of"]
 
 _STATUS: tuple[tuple[type[BaseException], int, str, str], ...] = (
     (e.ModelBusyError, 429, "rate_limit_exceeded", "model_busy"),
@@ -31,11 +32,20 @@ def status_of(exc: BaseException) -> tuple[int, str, str]:
     return 500, "server_error", "internal_error"
 
 
+# An absolute path (POSIX or Windows) inside a message: clients learn its last part only.
+_PATH = re.compile(r"(?<![\w:/.])(?:[A-Za-z]:\\|~?/)(?:[^\s'\"`()<>,;|]+[/\\])+([^\s'\"`()<>,;|/\\]*)")
+
+
+def scrub_paths(text: str) -> str:
+    """``text`` with every absolute path cut to its last part: ``/srv/models/x.gguf`` -> ``x.gguf``."""
+    return _PATH.sub(lambda m: m[1] or "<path>", text)
+
+
 def describe(exc: BaseException) -> dict[str, Any]:
-    """The ``error`` object for ``exc``."""
+    """The ``error`` object for ``exc``; paths on the server are cut to their last part."""
     _, kind, code = status_of(exc)
     message = str(exc.args[0]) if getattr(exc, "args", None) else type(exc).__name__
-    return {"message": message, "type": kind, "param": None, "code": code}
+    return {"message": scrub_paths(message), "type": kind, "param": None, "code": code}
 
 
 def error_response(

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "Busy", "ModelQueue", "key_matches"]
+__all__ = ["BodyLimit", "Busy", "ModelQueue", "Ticket", "key_matches"]
 
 
 def key_matches(header: str | None, key: str) -> bool:
@@ -27,25 +27,81 @@ class Busy(Exception):
         self.retry_after = retry_after
 
 
-class ModelQueue:
-    """One request at a time runs on the model; at most ``size`` more wait, beyond that :class:`Busy`."""
+class Ticket:
+    """A place in a :class:`ModelQueue`, taken by :meth:`ModelQueue.reserve`; released once."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, queue: ModelQueue) -> None:
+        self._queue: ModelQueue | None = queue
+
+    def release(self) -> None:
+        """Give the place back (a second call does nothing)."""
+        queue, self._queue = self._queue, None
+        if queue is not None:
+            queue.pending -= 1
+
+
+class ModelQueue:
+    """One request at a time runs on the model; at most ``size`` more wait, beyond that :class:`Busy`.
+
+    A place is taken synchronously (:meth:`reserve`), so a streamed request learns it is
+    refused before its response starts; a waiter gives up after ``wait_timeout`` seconds.
+    """
+
+    def __init__(self, size: int, wait_timeout: float | None = None) -> None:
         self.size = size
+        self.wait_timeout = wait_timeout
         self._lock = asyncio.Lock()
         self.pending = 0  # running + waiting
 
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """Hold the model for the block; raises :class:`Busy` when ``size`` already wait."""
+    def reserve(self) -> Ticket:
+        """Take a place now; raises :class:`Busy` when ``size`` requests already wait."""
         if self.pending >= self.size + 1:
             raise Busy(retry_after=max(1, self.pending))
         self.pending += 1
+        return Ticket(self)
+
+    @asynccontextmanager
+    async def slot(self, ticket: Ticket | None = None) -> AsyncIterator[None]:
+        """Hold the model for the block, with ``ticket`` or a place reserved now.
+
+        Raises:
+            Busy: the queue is full, or the model stayed busy past ``wait_timeout``.
+        """
+        ticket = ticket or self.reserve()
         try:
-            async with self._lock:
+            if not await _acquire(self._lock, self.wait_timeout):
+                raise Busy(retry_after=max(1, self.pending))
+            try:
                 yield
+            finally:
+                self._lock.release()
         finally:
-            self.pending -= 1
+            ticket.release()
+
+
+async def _acquire(lock: asyncio.Lock, timeout: float | None) -> bool:
+    """``lock.acquire()`` within ``timeout`` s; never leaves the lock taken unless it returns True.
+
+    ``asyncio.wait_for`` on Python < 3.12 can lose an acquisition that completes as the wait
+    is cancelled, which would hold the model forever; this waits on the task itself instead.
+    """
+    task = asyncio.ensure_future(lock.acquire())
+    try:
+        await asyncio.wait({task}, timeout=timeout)
+    except BaseException:
+        _abandon(task, lock)
+        raise
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return True
+    _abandon(task, lock)
+    return False
+
+
+def _abandon(task: asyncio.Future[Any], lock: asyncio.Lock) -> None:
+    if not task.done():
+        task.cancel()  # asyncio.Lock hands the lock on if it was given to a cancelled waiter
+    elif not task.cancelled() and task.exception() is None:
+        lock.release()
 
 
 class _TooLarge(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -19,6 +20,8 @@ from langchain_core.messages import (
 from toolkit.errors import ConfigurationError
 
 __all__ = [
+    "check_request",
+    "check_schema",
     "chunk_payload",
     "completion_payload",
     "error_payload",
@@ -27,6 +30,127 @@ __all__ = [
     "to_messages",
     "usage_payload",
 ]
+
+
+MAX_MESSAGES = 1000
+MAX_TOOLS = 64
+MAX_STOPS = 8
+MAX_SCHEMA_BYTES = 64 * 1024
+MAX_SCHEMA_DEPTH = 16
+MAX_REPEAT = 256
+"""Largest repetition count a client's schema may ask for: grammars write repetitions out."""
+
+_REPEAT_KEYS = ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties")
+_PATTERN_REPEAT = re.compile(r"\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
+
+
+def _refuse(text: str) -> ConfigurationError:
+    return ConfigurationError(text)
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of JSON ``value``, stopping early once past ``limit``."""
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def check_schema(schema: Any, what: str) -> None:
+    """Refuse a client's JSON schema that would make a huge grammar.
+
+    Raises:
+        ConfigurationError: not an object, over 64 KiB, nested over 16 deep, or a repetition
+            (``maxItems``, ``maxLength``, a pattern's ``{n,m}``) over 256.
+    """
+    if not isinstance(schema, dict):
+        raise _refuse(f"{what} must be a JSON schema object")
+    if len(json.dumps(schema)) > MAX_SCHEMA_BYTES:
+        raise _refuse(f"{what} is over {MAX_SCHEMA_BYTES} bytes - send a smaller schema")
+    if _depth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH:
+        raise _refuse(f"{what} is nested more than {MAX_SCHEMA_DEPTH} deep")
+    stack: list[Any] = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        for key in _REPEAT_KEYS:
+            count = item.get(key)
+            if isinstance(count, (int, float)) and count > MAX_REPEAT:
+                raise _refuse(f"{what}: {key} {count} is over {MAX_REPEAT} - use a smaller bound or none")
+        pattern = item.get("pattern")
+        if isinstance(pattern, str):
+            for low, high in _PATTERN_REPEAT.findall(pattern):
+                if int(low) > MAX_REPEAT or (high and int(high) > MAX_REPEAT):
+                    raise _refuse(f"{what}: a pattern repeats over {MAX_REPEAT} times")
+        stack.extend(item.values())
+
+
+def _check_tools(tools: Any) -> None:
+    if not isinstance(tools, list) or len(tools) > MAX_TOOLS:
+        raise _refuse(f"tools must be a list of at most {MAX_TOOLS} tools")
+    for tool in tools:
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
+            raise _refuse(
+                'each tool must be {"type": "function", "function": {"name": ..., "parameters": ...}}'
+            )
+        check_schema(fn.get("parameters") or {"type": "object"}, f"the parameters of tool {fn['name']!r}")
+
+
+def _check_number(body: dict[str, Any], name: str, low: float, high: float) -> None:
+    value = body.get(name)
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high
+    ):
+        raise _refuse(f"{name} must be a number from {low:g} to {high:g}")
+
+
+def check_request(body: dict[str, Any]) -> None:
+    """Refuse a chat-completions request whose fields have the wrong type or are out of bounds.
+
+    Raises:
+        ConfigurationError: what is wrong and what to send instead (the server answers 400).
+    """
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+        raise _refuse("messages must be a non-empty list of message objects")
+    if len(messages) > MAX_MESSAGES:
+        raise _refuse(f"messages has {len(messages)} entries - send at most {MAX_MESSAGES}")
+    if body.get("n") not in (None, 1):
+        raise _refuse("n must be 1 - this server gives one answer per request")
+    if body.get("model") is not None and not isinstance(body["model"], str):
+        raise _refuse("model must be a string - GET /v1/models lists them")
+    for name in ("response_format", "stream_options"):
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            raise _refuse(f"{name} must be an object")
+    if body.get("tools") is not None:
+        _check_tools(body["tools"])
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        spec = fmt.get("json_schema")
+        check_schema(spec.get("schema") if isinstance(spec, dict) else None, "response_format's schema")
+    stop = body.get("stop")
+    if (
+        stop is not None
+        and not isinstance(stop, str)
+        and (not isinstance(stop, list) or len(stop) > MAX_STOPS or not all(isinstance(x, str) for x in stop))
+    ):
+        raise _refuse(f"stop must be a string or a list of at most {MAX_STOPS} strings")
+    _check_number(body, "temperature", 0, 2)
+    _check_number(body, "top_p", 0, 1)
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise _refuse("seed must be an integer")
 
 
 def new_id(prefix: str = "chatcmpl") -> str:
@@ -56,15 +180,21 @@ def _text(content: Any) -> str:
 
 
 def _tool_calls(raw: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    if raw is not None and not isinstance(raw, list):
+        raise ConfigurationError("tool_calls must be a list")
     calls = []
     for call in raw or []:
-        fn = call.get("function") or {}
+        fn = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(fn, dict):
+            raise ConfigurationError('each tool call must be {"id", "type": "function", "function": {...}}')
         try:
             args = json.loads(fn.get("arguments") or "{}")
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, TypeError) as exc:
             raise ConfigurationError(
                 f"tool call arguments are not JSON ({exc}) - send a JSON object"
             ) from None
+        if not isinstance(args, dict):
+            raise ConfigurationError("tool call arguments must be a JSON object")
         calls.append({"name": fn.get("name", ""), "args": args, "id": call.get("id"), "type": "tool_call"})
     return calls
 

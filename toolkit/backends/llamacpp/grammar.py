@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import json
 import math
+from collections import OrderedDict
 from typing import Any
 
 import llama_cpp
@@ -27,16 +28,21 @@ from toolkit.errors import ConfigurationError
 
 __all__ = ["LazyGrammarSampler", "compiled_grammar", "grammar_for"]
 
-_GRAMMARS: dict[str, Any] = {}
+_GRAMMARS: OrderedDict[str, Any] = OrderedDict()
+_GRAMMAR_CACHE_SIZE = 64  # schemas come from requests too (serve): the cache must not grow without end
 
 
 def compiled_grammar(gbnf: str) -> Any:
-    """The ``LlamaGrammar`` for ``gbnf``, compiled on first use and kept for the process."""
+    """The ``LlamaGrammar`` for ``gbnf``, compiled on first use; the 64 most recent are kept."""
     from llama_cpp import LlamaGrammar
 
     grammar = _GRAMMARS.get(gbnf)
     if grammar is None:
         grammar = _GRAMMARS[gbnf] = LlamaGrammar.from_string(gbnf, verbose=False)
+        while len(_GRAMMARS) > _GRAMMAR_CACHE_SIZE:
+            _GRAMMARS.popitem(last=False)
+    else:
+        _GRAMMARS.move_to_end(gbnf)
     return grammar
 
 

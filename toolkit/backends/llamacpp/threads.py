@@ -23,15 +23,19 @@ __all__ = ["OneThreadStreams", "iterate_in_thread"]
 T = TypeVar("T")
 
 
-async def iterate_in_thread(make: Callable[[], Iterator[T]], *, name: str) -> AsyncIterator[T]:
+async def iterate_in_thread(
+    make: Callable[[], Iterator[T]], *, name: str, read_ahead: int = 0
+) -> AsyncIterator[T]:
     """Yield the items of ``make()``, which is created and advanced on one new thread.
 
     The thread runs in a copy of the caller's context (so a cancellation scope reaches it)
-    and advances the generator only when the consumer asks for the next item. Exceptions
-    from the generator are raised here.
+    and advances the generator only when the consumer asks for the next item, or up to
+    ``read_ahead`` items before it asks (so generation does not wait for the event loop
+    after every token; a consumer that stops asking still pauses it). Exceptions from the
+    generator are raised here.
     """
     loop = asyncio.get_running_loop()
-    wanted = threading.Semaphore(0)
+    wanted = threading.Semaphore(read_ahead)
     stopping = threading.Event()
     inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 

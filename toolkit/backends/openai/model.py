@@ -129,11 +129,14 @@ class ToolkitChatOpenAI(BaseChatOpenAI):
     @model_validator(mode="before")
     @classmethod
     def _local_defaults(cls, values: Any) -> Any:
-        # The openai client refuses to start without a key; local servers take none.
+        # The openai client refuses to start without a key; local servers take none. The
+        # environment's OPENAI_API_KEY goes only with the environment's base URL
+        # (OPENAI_API_BASE, or OpenAI): never to a base_url given here, which may be anyone's.
         if not isinstance(values, dict):
             return values
         keyless = not {"api_key", "openai_api_key"} & values.keys()
-        if keyless and not os.environ.get("OPENAI_API_KEY"):
+        base_given = bool({"base_url", "openai_api_base"} & values.keys())
+        if keyless and (base_given or not os.environ.get("OPENAI_API_KEY")):
             values = {**values, "api_key": NO_API_KEY}
         # langchain-openai shares one cached async HTTP client among models with the same URL;
         # its pooled connections belong to the event loop that opened them, so the next loop
