@@ -97,6 +97,44 @@ def _choose(bound: Any, tools: dict[str, Any], label: str) -> dict[str, Any]:
     }
 
 
+def _held_out(model: Any, label: str, max_tokens: int) -> dict[str, Any]:
+    """The held-out set (tests/tool_prompts_heldout.py): one invented function per prompt."""
+    from langchain_core.messages import HumanMessage
+    from tool_prompts_heldout import SINGLE_FUNCTION, UNSERVICEABLE, args_match
+
+    chosen = args_ok = spurious = valid = 0
+    failures: list[str] = []
+    for case in [*SINGLE_FUNCTION, *UNSERVICEABLE]:
+        bound = model.bind_tools(case.functions).bind(temperature=0, max_tokens=max_tokens)
+        msg = bound.invoke([HumanMessage(case.prompt)])
+        calls = msg.tool_calls
+        valid += not msg.invalid_tool_calls
+        if case.expected is None:
+            spurious += bool(calls)
+            if calls:
+                failures.append(f"spurious: {case.prompt!r} -> {calls[0]['name']}")
+            continue
+        name = case.function["function"]["name"]
+        if calls and calls[0]["name"] == name:
+            chosen += 1
+            good = args_match(case, calls[0]["args"])
+            args_ok += good
+            if not good:
+                failures.append(f"args: {case.prompt!r} -> {calls[0]['args']} (want {case.expected})")
+        else:
+            failures.append(f"tool: {case.prompt!r} -> {str(msg.content)[:60]!r}")
+    return {
+        "label": label,
+        "n": len(SINGLE_FUNCTION),
+        "n_none": len(UNSERVICEABLE),
+        "valid": valid,
+        "chosen": chosen,
+        "args_ok": args_ok,
+        "spurious": spurious,
+        "failures": failures,
+    }
+
+
 def _speed(llm: Any, tool_list: list[Any], max_tokens: int) -> tuple[float, float]:
     """(forced-call tok/s ÷ plain, auto-text tok/s ÷ plain), summed over the prompts."""
     from langchain_core.messages import HumanMessage
@@ -140,6 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-tokens", type=int, default=96)
     parser.add_argument("--show-failures", action="store_true")
+    parser.add_argument("--skip-held-out", action="store_true", help="only the tuned set")
+    parser.add_argument(
+        "--grounding",
+        choices=["both", "default"],
+        default="both",
+        help="both: each chooser with argument grounding off (free) and on (grounded); default: as configured",
+    )
     args = parser.parse_args(argv)
 
     from retrievers.embeddings import MiniLMEmbeddings
@@ -171,11 +216,25 @@ def main(argv: list[str] | None = None) -> int:
         )
         tools = {t.name: t for t in tool_list}
         choosers = ["model", "similarity"] if hasattr(llm, "tool_router") else ["model"]
+        groundings = (
+            [False, True] if hasattr(llm, "ground_arguments") and args.grounding == "both" else [None]
+        )
         results = []
         for chooser in choosers:
-            model = llm.model_copy(update={"tool_router": chooser}) if hasattr(llm, "tool_router") else llm
-            bound = model.bind_tools(tool_list).bind(temperature=0, max_tokens=args.max_tokens)
-            results.append(_choose(bound, tools, chooser))
+            for grounded in groundings:
+                update: dict[str, Any] = {"tool_router": chooser} if hasattr(llm, "tool_router") else {}
+                if grounded is not None:
+                    update["ground_arguments"] = grounded
+                model = llm.model_copy(update=update) if update else llm
+                bound = model.bind_tools(tool_list).bind(temperature=0, max_tokens=args.max_tokens)
+                label = chooser if grounded is None else f"{chooser}, {'grounded' if grounded else 'free'}"
+                results.append(_choose(bound, tools, label))
+        held = []
+        if not args.skip_held_out:
+            for grounded in groundings:
+                model = llm if grounded is None else llm.model_copy(update={"ground_arguments": grounded})
+                label = "default" if grounded is None else ("grounded" if grounded else "free")
+                held.append(_held_out(model, label, args.max_tokens))
         forced_ratio, text_ratio = (
             _speed(llm, tool_list, args.max_tokens) if args.backend == "llamacpp" else (None, None)
         )
@@ -197,6 +256,20 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['args_ok']}/{r['chosen']} ({r['args_ok'] / max(r['chosen'], 1):.0%}) "
             f"| {r['spurious']}/{len(SMALL_TALK)} ({r['spurious'] / len(SMALL_TALK):.0%}) |"
         )
+    if held:
+        n, n_none = held[0]["n"], held[0]["n_none"]
+        print(
+            f"\nHeld-out set (tests/tool_prompts_heldout.py: {n} single-function prompts, "
+            f"{n_none} no function fits; reported apart, never tuned on):\n"
+        )
+        print("| arguments | valid calls | function called | arguments (of called) | spurious calls |")
+        print("|---|---|---|---|---|")
+        for r in held:
+            print(
+                f"| {r['label']} | {r['valid']}/{n + n_none} | {r['chosen']}/{n} ({r['chosen'] / n:.0%}) "
+                f"| {r['args_ok']}/{r['chosen']} ({r['args_ok'] / max(r['chosen'], 1):.0%}) "
+                f"| {r['spurious']}/{n_none} ({r['spurious'] / n_none:.0%}) |"
+            )
     if forced_ratio is not None:
         print(
             f"\ndecode tok/s, forced call under the tool grammar ÷ plain   {forced_ratio:.3f}   (target >= 0.8)"
@@ -205,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.show_failures:
         for r in results:
             print(f"\n{r['label']} misses:")
+            for line in r["failures"]:
+                print("  " + line)
+        for r in held:
+            print(f"\nheld-out, {r['label']} misses:")
             for line in r["failures"]:
                 print("  " + line)
     return 0

@@ -117,6 +117,7 @@ def build_tool(
     args_schema: type[ToolArgs],
     examples: Sequence[str],
     example_args: dict[str, Any],
+    example_request: str | None = None,
     response_format: Literal["content", "content_and_artifact"] = "content",
 ) -> BaseTool:
     """A ``StructuredTool`` that always answers with a message, never an exception.
@@ -130,6 +131,8 @@ def build_tool(
         args_schema: The arguments, each with a ``Field(description=...)``.
         examples: Requests the tool answers, stored as ``metadata["examples"]``.
         example_args: One valid call, quoted in the message for wrong arguments.
+        example_request: A request that ``example_args`` answers; given, the pair is shown to
+            models without native tool calling as a worked example (``metadata["example_call"]``).
         response_format: ``content_and_artifact`` when ``func`` returns ``(text, artifact)``.
     """
     usage = _usage(name, args_schema, example_args)
@@ -142,5 +145,12 @@ def build_tool(
         response_format=response_format,
         handle_tool_error=_tool_error,
         handle_validation_error=_validation_message(name, usage),
-        metadata={"examples": list(examples)},
+        metadata={
+            "examples": list(examples),
+            **(
+                {"example_call": {"request": example_request, "args": example_args}}
+                if example_request
+                else {}
+            ),
+        },
     )

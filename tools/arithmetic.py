@@ -383,7 +383,10 @@ def evaluate(expression: str) -> int | float:
 
 
 class CalculatorArgs(ToolArgs):
-    expression: str = Field(description='Arithmetic to compute, e.g. "2340 * 0.17" or "sqrt(16) + 2^3".')
+    expression: str = Field(
+        json_schema_extra={"x-grounded": "expression"},
+        description='Arithmetic to compute, e.g. "2340 * 0.17" or "sqrt(16) + 2^3".',
+    )
 
 
 def _calculate(expression: str) -> str:
@@ -409,5 +412,6 @@ calculator: BaseTool = build_tool(
         "What is (15 + 27) / 6?",
     ],
     example_args={"expression": "2340 * 0.17"},
+    example_request="What is 17% of 2340?",
 )
 """``calculator(expression)``: safe arithmetic; answers ``"<expression> = <value>"``."""

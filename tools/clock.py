@@ -147,6 +147,7 @@ current_datetime: BaseTool = build_tool(
         "Current UTC time please",
     ],
     example_args={"timezone": "Europe/Paris"},
+    example_request="What time is it in Paris?",
 )
 """``current_datetime(timezone="local")``: date, weekday, time, zone and ISO 8601 form."""
 
@@ -240,12 +241,20 @@ def _show(day: date) -> str:
 
 
 class DateCalculatorArgs(ToolArgs):
-    start: str = Field(default="today", description="Start date: YYYY-MM-DD, today, tomorrow or yesterday.")
+    start: str = Field(
+        default="today",
+        json_schema_extra={"x-grounded": "date"},
+        description="Start date: YYYY-MM-DD, today, tomorrow or yesterday.",
+    )
     add_days: int = Field(default=0, description="Days to add (negative to go back).")
     add_weeks: int = Field(default=0, description="Weeks to add (negative to go back).")
     add_months: int = Field(default=0, description="Months to add (negative to go back).")
     add_years: int = Field(default=0, description="Years to add (negative to go back).")
-    until: str | None = Field(default=None, description="End date, to count the days from start until it.")
+    until: str | None = Field(
+        default=None,
+        json_schema_extra={"x-grounded": "date"},
+        description="End date, to count the days from start until it.",
+    )
 
     @field_validator("add_days", "add_weeks", "add_months", "add_years", mode="before")
     @classmethod
@@ -308,5 +317,6 @@ date_calculator: BaseTool = build_tool(
         "When is 6 months from tomorrow?",
     ],
     example_args={"start": "today", "add_days": 90},
+    example_request="What date is 90 days from today?",
 )
 """``date_calculator(start="today", add_days=0, add_weeks=0, add_months=0, add_years=0, until=None)``."""

@@ -146,5 +146,6 @@ def make_document_search_tool(
             "Summarize what my notes say about onboarding",
         ],
         example_args={"query": "project deadline"},
+        example_request="What do my documents say about the project deadline?",
         response_format="content_and_artifact",
     )

@@ -153,4 +153,5 @@ def make_translate_tool(
             "What does 'merci beaucoup' mean in English?",
         ],
         example_args={"text": "I love programming.", "target_language": "French"},
+        example_request="Translate 'I love programming.' into French",
     )

@@ -361,8 +361,13 @@ def convert(value: float, from_unit: str, to_unit: str) -> tuple[float, str, str
 
 class ConvertUnitsArgs(ToolArgs):
     value: float = Field(description="The number to convert, e.g. 2340.")
-    from_unit: str = Field(description="Unit of the value, e.g. kg, miles, °C, liters.")
-    to_unit: str = Field(description="Unit to convert to, e.g. pounds, km, F, gallons.")
+    from_unit: str = Field(
+        json_schema_extra={"x-grounded": "unit"}, description="Unit of the value, e.g. kg, miles, °C, liters."
+    )
+    to_unit: str = Field(
+        json_schema_extra={"x-grounded": "unit"},
+        description="Unit to convert to, e.g. pounds, km, F, gallons.",
+    )
 
     @field_validator("value", mode="before")
     @classmethod
@@ -395,5 +400,6 @@ convert_units: BaseTool = build_tool(
         "How many ounces in a pound?",
     ],
     example_args={"value": 2340, "from_unit": "kg", "to_unit": "pounds"},
+    example_request="Convert 2340 kg to pounds",
 )
 """``convert_units(value, from_unit, to_unit)``: answers ``"2340 kg = 5158.82 lb"``."""

@@ -153,5 +153,6 @@ web_search: BaseTool = build_tool(
         "What's the current price of bitcoin online?",
     ],
     example_args={"query": "latest Python release"},
+    example_request="Search the web for the latest Python release",
 )
 """``web_search(query)``: results with links, or a message that the web is unavailable."""

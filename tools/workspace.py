@@ -150,7 +150,10 @@ class ListFilesArgs(ToolArgs):
 
 
 class ReadFileArgs(ToolArgs):
-    path: str = Field(description="File inside the workspace, e.g. notes/todo.md.")
+    path: str = Field(
+        json_schema_extra={"x-grounded": "filename"},
+        description="File inside the workspace, e.g. notes/todo.md.",
+    )
     max_chars: int = Field(default=8000, description="Most characters to return (up to 20000).")
     offset: int = Field(default=0, description="Character to start from, to read the rest of a long file.")
 
@@ -367,5 +370,6 @@ def make_workspace_tools(
                 "What's in meeting-2024-05.docx?",
             ],
             example_args={"path": "notes/todo.md"},
+            example_request="Open notes/todo.md",
         ),
     ]

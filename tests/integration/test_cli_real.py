@@ -132,3 +132,27 @@ def test_summarize_and_translate_files_offline(tmp_path: Path) -> None:
     translated = out.read_text(encoding="utf-8")
     assert translated.startswith("# ") and "```\nkeep = 1\n```" in translated
     assert translated != "# Hello\n\nI love programming.\n\n```\nkeep = 1\n```\n"
+
+
+@pytest.mark.parametrize(
+    ("question", "call", "answer"),
+    [
+        # the README's own example (issue 16): the call and the answer both carry 397.8
+        ("What is 17% of 2,340?", "calculator(", "397.8"),
+        # issue 16's transcripts: before, value=2 (cut at the comma) and from_unit="lb,"
+        (
+            "Convert 2,340 kg to pounds.",
+            'convert_units(value=2340, from_unit="kg", to_unit="pounds")',
+            "5158.82",
+        ),
+    ],
+)
+def test_agent_answers_from_grounded_calls(question: str, call: str, answer: str) -> None:
+    proc = subprocess.run(
+        [str(EXE), "agent", question], capture_output=True, text=True, env=_env(), timeout=300
+    )
+    print(f"$ llama-toolkit agent {question!r}\n{proc.stdout}")
+    assert proc.returncode == 0, proc.stderr
+    step, result, *rest = proc.stdout.strip().splitlines()
+    assert step.startswith(f"-> {call}") and answer in result
+    assert answer in " ".join(rest), "the final answer does not carry the tool's number"

@@ -73,3 +73,19 @@ def test_tool_steps_answer_history_and_new_conversation(open_page: Callable[[str
     assert not at.chat_message
     assert at.session_state["agent_turns"] == []
     assert at.session_state["agent_thread"] != thread
+
+
+def test_the_readme_example_answers_397_8(open_page: Callable[[str], Any]) -> None:
+    # Issue 16: the calculator's expression can only hold the request's numbers (17% stays a
+    # percentage) and the answer's numbers those of the request and the result.
+    at = open_page("agent")
+    ask(at, "What is 17% of 2,340?")
+    assistant = at.chat_message[1]
+    [status] = assistant.status
+    assert status.label == "Tool: calculator" and status.state == "complete"
+    assert "397.8" in status.code[1].value
+    answer = str(at.session_state["agent_turns"][0].items[-1])
+    print(
+        f"Agent page: {json.loads(status.code[0].value)} -> {status.code[1].value.strip()!r}; answer {answer!r}"
+    )
+    assert "397.8" in answer

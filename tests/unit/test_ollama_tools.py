@@ -552,3 +552,67 @@ async def test_unpulled_model_with_tools_bound(server: ToolOllama, mode: str) ->
     with pytest.raises(ModelNotPulledError, match=r"run `ollama pull qwen2\.5`"):
         await _run(llm, mode, "Hi")
     assert server.bodies("/api/chat") == []
+
+
+# --------------------------------------------------------------------------- grounded numbers (issue 16)
+
+
+@tool
+def convert_units(value: float, from_unit: str, to_unit: str) -> str:
+    """Convert a value between units."""
+    return f"{value} {from_unit} in {to_unit}"
+
+
+def _convert_call(value: float, call_id: str = "call_a") -> dict[str, Any]:
+    args = {"value": value, "from_unit": "kg", "to_unit": "lb"}
+    return {"id": call_id, "function": {"index": 0, "name": "convert_units", "arguments": args}}
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_number_the_user_never_wrote_gets_one_repair_turn(server: ToolOllama, mode: str) -> None:
+    server.answer(tool_calls=[_convert_call(2)])  # stopped at the comma of "2,340"
+    server.answer(tool_calls=[_convert_call(2340, "call_b")])
+    llm = _build(server.url).bind_tools([convert_units])
+
+    answer, _ = await _run(llm, mode, "Convert 2,340 kg to pounds.")
+
+    assert _calls(answer) == [("convert_units", {"value": 2340, "from_unit": "kg", "to_unit": "lb"})]
+    first, repair = server.bodies("/api/chat")
+    sent = repair["messages"]
+    assert sent[0] == first["messages"][0]
+    assert sent[1]["tool_calls"][0]["function"]["arguments"]["value"] == 2
+    assert sent[2]["role"] == "tool" and "value=2" in sent[2]["content"] and "2340" in sent[2]["content"]
+    assert repair["tools"] == first["tools"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_second_ungrounded_call_is_refused_with_a_message(server: ToolOllama, mode: str) -> None:
+    server.answer(tool_calls=[_convert_call(2)])
+    server.answer(tool_calls=[_convert_call(234)])
+    llm = _build(server.url).bind_tools([convert_units])
+
+    answer, _ = await _run(llm, mode, "Convert 2,340 kg to pounds.")
+
+    assert answer.tool_calls == []
+    assert "value=234" in str(answer.content) and "not in your request" in str(answer.content)
+    assert len(server.bodies("/api/chat")) == 2  # one repair, no more
+
+
+@pytest.mark.parametrize("mode", ["invoke", "stream"])
+async def test_grounded_calls_and_calls_without_numbers_go_through_untouched(
+    server: ToolOllama, mode: str
+) -> None:
+    server.answer(tool_calls=[_convert_call(2340)])
+    server.answer(tool_calls=[NATIVE_WEATHER_CALL])
+    convert = _build(server.url).bind_tools([convert_units])
+    weather = _build(server.url).bind_tools([get_weather])
+
+    first, _ = await _run(convert, mode, "Convert 2,340 kg to pounds.")
+    second, _ = await _run(weather, mode, "Weather in Paris?")
+
+    assert _calls(first)[0][1]["value"] == 2340 and _calls(second) == [("get_weather", PARIS)]
+    assert len(server.bodies("/api/chat")) == 2
+    off = _build(server.url).model_copy(update={"ground_arguments": False}).bind_tools([convert_units])
+    server.answer(tool_calls=[_convert_call(2)])
+    unchecked, _ = await _run(off, mode, "Convert 2,340 kg to pounds.")
+    assert _calls(unchecked)[0][1]["value"] == 2

@@ -32,6 +32,7 @@ __all__ = [
     "TEXT_FIRST_GBNF",
     "ToolChoice",
     "call_chunks",
+    "call_examples",
     "normalize_tool_choice",
     "parse_tool_calls",
     "schema_gbnf",
@@ -106,10 +107,49 @@ def template_supports_tools(template: str) -> bool:
     return bool(_TEMPLATE_TOOLS.search(template))
 
 
-def tools_system_prompt(schemas: Sequence[dict[str, Any]], choice: str = "auto") -> str:
+MAX_EXAMPLE_CHARS = 700
+"""Budget of the worked call examples in a tools prompt (about 200 tokens)."""
+
+
+def call_examples(tools: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """``{name: {"request", "args"}}``: the worked example each tool carries in
+    ``metadata["example_call"]`` (``tools._base.build_tool``'s ``example_request``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for t in tools:
+        example = (getattr(t, "metadata", None) or {}).get("example_call")
+        name = getattr(t, "name", None)
+        if name and isinstance(example, dict) and example.get("request"):
+            out[name] = {"request": str(example["request"]), "args": dict(example.get("args") or {})}
+    return out
+
+
+def _example_lines(schemas: Sequence[dict[str, Any]], examples: dict[str, dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    used = 0
+    for schema in schemas:
+        example = examples.get(schema["function"]["name"])
+        if not example:
+            continue
+        call = json.dumps(
+            {"name": schema["function"]["name"], "parameters": example["args"]}, ensure_ascii=False
+        )
+        line = f'- "{example["request"]}" -> {call}'
+        if used + len(line) > MAX_EXAMPLE_CHARS:
+            break
+        lines.append(line)
+        used += len(line)
+    return ["Examples:", *lines] if lines else []
+
+
+def tools_system_prompt(
+    schemas: Sequence[dict[str, Any]],
+    choice: str = "auto",
+    examples: dict[str, dict[str, Any]] | None = None,
+) -> str:
     """Instructions and tool list for a model whose chat template cannot render tools.
 
     Short on purpose: small models follow a few plain lines better than a long preamble.
+    ``examples`` (:func:`call_examples`) add worked calls, within ``MAX_EXAMPLE_CHARS``.
     """
     lines = ["You can call these tools:"]
     for schema in schemas:
@@ -120,6 +160,7 @@ def tools_system_prompt(schemas: Sequence[dict[str, Any]], choice: str = "auto")
     lines.append(
         'To call a tool, reply with only JSON: {"name": "<tool name>", "parameters": {<arguments>}}.'
     )
+    lines += _example_lines(schemas, examples or {})
     if choice == "auto":
         lines.append("If no tool is needed, reply in plain text.")
     elif choice == "required":

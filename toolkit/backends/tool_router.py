@@ -16,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
+from langchain_core.messages import BaseMessage, HumanMessage
 
-__all__ = ["NO_TOOL_EXAMPLES", "ToolRouter", "tool_examples"]
+__all__ = ["NO_TOOL_EXAMPLES", "ToolRouter", "routed_choice", "tool_examples"]
 
 # Requests a chat model answers by itself: greetings, chit-chat, writing, general knowledge.
 NO_TOOL_EXAMPLES = (
@@ -112,3 +113,23 @@ def default_router() -> ToolRouter:
     if _default is None:
         _default = ToolRouter()
     return _default
+
+
+def routed_choice(
+    router: str,
+    template: str,
+    messages: Sequence[BaseMessage],
+    tools: Sequence[Mapping[str, Any]],
+    examples: Mapping[str, Sequence[str]],
+) -> str:
+    """The tool_choice for an ``auto`` turn: ``auto`` when the model itself should choose
+    (``router="model"``, or ``"auto"`` with a template that renders tools), else the similarity
+    router's pick, or ``none`` (also right after a tool result: answer from it)."""
+    from toolkit.backends.tool_calling import template_supports_tools
+
+    if router == "model" or (router == "auto" and template_supports_tools(template)):
+        return "auto"
+    last = messages[-1] if messages else None
+    if not isinstance(last, HumanMessage):
+        return "none"
+    return default_router().choose(last.text, tools, examples) or "none"

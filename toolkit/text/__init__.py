@@ -8,6 +8,7 @@ LangChain's ``BaseChatModel``::
     budget = token_budget(llm)                     # exact on llama.cpp, an estimate elsewhere
     chunks = split_to_budget(text, 512, budget.count)
     docs = TokenBudgetSplitter(512, budget.count).split_documents(docs)
+    found = extract_candidates("Convert 2,340 kg to pounds")   # values a tool call may take
 
 Nothing heavy happens at import: names below are loaded on first use.
 """
@@ -20,11 +21,14 @@ from toolkit.lazy import lazy_exports
 
 __all__ = [
     "DEFAULT_WINDOW",
+    "Candidate",
+    "Candidates",
     "Chunk",
     "ExactTokenCounter",
     "TokenBudget",
     "TokenBudgetSplitter",
     "estimate_tokens",
+    "extract_candidates",
     "span_counter",
     "split_to_budget",
     "token_budget",
@@ -42,6 +46,9 @@ _LAZY = {
     "span_counter": "toolkit.text.splitting",
     "split_to_budget": "toolkit.text.splitting",
     "TokenBudgetSplitter": "toolkit.text.splitter",
+    "Candidate": "toolkit.text.candidates",
+    "Candidates": "toolkit.text.candidates",
+    "extract_candidates": "toolkit.text.candidates",
 }
 
 if TYPE_CHECKING:
@@ -53,6 +60,7 @@ if TYPE_CHECKING:
         token_budget,
         with_max_tokens,
     )
+    from toolkit.text.candidates import Candidate, Candidates, extract_candidates
     from toolkit.text.splitter import TokenBudgetSplitter
     from toolkit.text.splitting import Chunk, span_counter, split_to_budget
 

@@ -17,16 +17,19 @@ import ctypes
 import json
 import math
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import llama_cpp
 import numpy as np
+from langchain_core.messages import BaseMessage, ToolMessage
 from llama_cpp._internals import LlamaTokenDataArray
 
-from toolkit.backends.tool_calling import schema_gbnf
+from toolkit.backends.grounding import candidates_for, ground_schemas, grounded_text_gbnf
+from toolkit.backends.tool_calling import TEXT_FIRST_GBNF, schema_gbnf, tool_call_gbnf
 from toolkit.errors import ConfigurationError
 
-__all__ = ["LazyGrammarSampler", "compiled_grammar", "grammar_for"]
+__all__ = ["LazyGrammarSampler", "call_grammar", "compiled_grammar", "grammar_for", "text_grammar"]
 
 _GRAMMARS: OrderedDict[str, Any] = OrderedDict()
 _GRAMMAR_CACHE_SIZE = 64  # schemas come from requests too (serve): the cache must not grow without end
@@ -44,6 +47,31 @@ def compiled_grammar(gbnf: str) -> Any:
     else:
         _GRAMMARS.move_to_end(gbnf)
     return grammar
+
+
+def call_grammar(
+    tools: list[dict[str, Any]], choice: str, parallel: bool, grounded_in: Sequence[BaseMessage] | None
+) -> Any:
+    """The compiled grammar of a tool-calling turn; its values are grounded in the request
+    when ``grounded_in`` (the conversation) is given (:mod:`toolkit.backends.grounding`)."""
+    if grounded_in is not None:
+        tools = ground_schemas(tools, candidates_for(grounded_in))
+    return compiled_grammar(tool_call_gbnf(tools, choice, parallel=parallel))
+
+
+def text_grammar(grounded_in: Sequence[BaseMessage] | None) -> tuple[Any, bool]:
+    """The grammar of a text-only answer, and whether it holds for the whole answer.
+
+    Right after a tool result, when grounded (``grounded_in``, the conversation, given), every
+    number of the answer must be one of the request or the results
+    (:func:`~toolkit.backends.grounding.grounded_text_gbnf`). Otherwise only the first token is
+    held: it must not open a call.
+    """
+    if grounded_in and isinstance(grounded_in[-1], ToolMessage):
+        gbnf = grounded_text_gbnf(candidates_for(grounded_in))
+        if gbnf is not None:
+            return compiled_grammar(gbnf), True
+    return compiled_grammar(TEXT_FIRST_GBNF), False
 
 
 def grammar_for(response_format: dict[str, Any] | None) -> Any:
@@ -80,7 +108,10 @@ class LazyGrammarSampler:
             llama._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
         )
         if not self.grammar:
-            raise ValueError("llama.cpp could not parse the grammar")
+            raise ConfigurationError(
+                "llama.cpp could not parse the grammar built from this schema - simplify the schema "
+                "(a pattern, or an unusual keyword), or ask for json_object"
+            )
         self.candidates = LlamaTokenDataArray(n_vocab=self.n_vocab)
         self.one = np.recarray((1,), dtype=self.candidates.candidates_data.dtype)
         self.one_array = llama_cpp.llama_token_data_array(

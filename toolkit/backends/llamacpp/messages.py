@@ -74,6 +74,7 @@ def render_prompt(
     *,
     tools: list[dict[str, Any]] | None = None,
     tool_choice: str = "auto",
+    call_examples: dict[str, dict[str, Any]] | None = None,
 ) -> str:
     """Render ``messages`` (and ``tools``, OpenAI-style schemas) with ``template``.
 
@@ -87,7 +88,7 @@ def render_prompt(
     else:
         messages = tools_as_text(messages)
         if tools:
-            messages = with_system_note(messages, tools_system_prompt(tools, tool_choice))
+            messages = with_system_note(messages, tools_system_prompt(tools, tool_choice, call_examples))
     template_messages: Any = [m for message in messages for m in to_template_messages(message)]
     return loaded.formatter(template)(messages=template_messages, **extra).prompt
 

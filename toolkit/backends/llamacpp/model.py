@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -24,22 +24,21 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from toolkit.backends._structured import structured_output_runnable
 from toolkit.backends.context import resolve_n_ctx
+from toolkit.backends.grounding import mark_grounded
 from toolkit.backends.llamacpp.decoding import DecodeRequest, Generation, decode
-from toolkit.backends.llamacpp.grammar import compiled_grammar
-from toolkit.backends.llamacpp.messages import chat_template, render_prompt, text_content
+from toolkit.backends.llamacpp.grammar import call_grammar, text_grammar
+from toolkit.backends.llamacpp.messages import chat_template, render_prompt
 from toolkit.backends.llamacpp.options import SAMPLING_OPTIONS, SETTINGS_FIELDS, call_params, setting_default
 from toolkit.backends.llamacpp.runtime import LoadedModel, LoadKey, get_loaded_model
 from toolkit.backends.llamacpp.threads import OneThreadStreams
 from toolkit.backends.tool_calling import (
-    TEXT_FIRST_GBNF,
     call_chunks,
+    call_examples,
     normalize_tool_choice,
     parse_tool_calls,
-    template_supports_tools,
-    tool_call_gbnf,
     tool_schemas,
 )
-from toolkit.backends.tool_router import default_router, tool_examples
+from toolkit.backends.tool_router import routed_choice, tool_examples
 from toolkit.errors import ConfigurationError
 from toolkit.gguf import read_gguf_info, validate_gguf_path
 from toolkit.hardware import gpu_offload_supported, physical_cores
@@ -165,6 +164,15 @@ class ChatLlama(OneThreadStreams, BaseChatModel):
         ),
     )
 
+    ground_arguments: bool = Field(
+        default=True,
+        description=(
+            "Decode tool-call values from the request: number parameters, and string parameters a "
+            "tool marks x-grounded (units, time zones, files, the calculator's expression), can "
+            "only take values the request or recent turns contain (toolkit.backends.grounding)."
+        ),
+    )
+
     _loaded: LoadedModel | None = PrivateAttr(default=None)
 
     @classmethod
@@ -237,6 +245,7 @@ class ChatLlama(OneThreadStreams, BaseChatModel):
         *,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: str = "auto",
+        call_examples: dict[str, dict[str, Any]] | None = None,
     ) -> str:
         """Render messages to the model's prompt text with its chat template.
 
@@ -246,7 +255,14 @@ class ChatLlama(OneThreadStreams, BaseChatModel):
         and results are rendered the way the template expects, or as text.
         """
         loaded = self.loaded
-        return render_prompt(loaded, self._template(loaded), messages, tools=tools, tool_choice=tool_choice)
+        return render_prompt(
+            loaded,
+            self._template(loaded),
+            messages,
+            tools=tools,
+            tool_choice=tool_choice,
+            call_examples=call_examples,
+        )
 
     def tokenize_prompt(self, prompt: str) -> list[int]:
         """Tokens of a rendered prompt (special tokens parsed, as llama.cpp's chat path does)."""
@@ -325,8 +341,9 @@ class ChatLlama(OneThreadStreams, BaseChatModel):
         choice = normalize_tool_choice(params.pop("tool_choice"), names) if tools else "none"
         grammar = params.pop("grammar")
         text_first = False
-        if tools and choice == "auto" and self._router_enabled():
-            choice = self._route(messages, tools, params.pop("tool_examples"))
+        if tools and choice == "auto" and self.tool_router != "model":
+            template = self._template(self.loaded)
+            choice = routed_choice(self.tool_router, template, messages, tools, params.pop("tool_examples"))
             if choice == "none":
                 tools = None  # a small model answers better without a tool list it will not use
                 # ...but it may copy an earlier call from the history: the answer must be text.
@@ -334,12 +351,14 @@ class ChatLlama(OneThreadStreams, BaseChatModel):
         calling = choice != "none"
         if calling and grammar is not None:
             raise ConfigurationError("response_format and tools cannot be used in the same call")
-        prompt = self.render_prompt(messages, tools=tools, tool_choice=choice)
+        examples = params.pop("tool_call_examples")
+        prompt = self.render_prompt(messages, tools=tools, tool_choice=choice, call_examples=examples)
         if calling:
-            gbnf = tool_call_gbnf(tools or [], choice, parallel=params.pop("parallel_tool_calls"))
-            grammar = compiled_grammar(gbnf)
+            parallel = params.pop("parallel_tool_calls")
+            grammar = call_grammar(tools or [], choice, parallel, messages if self.ground_arguments else None)
         elif text_first:
-            grammar = compiled_grammar(TEXT_FIRST_GBNF)
+            grammar, whole_answer = text_grammar(messages if self.ground_arguments else None)
+            text_first = not whole_answer  # else the grammar holds every token, not just the first
         request = DecodeRequest(
             sampling={k: params[k] for k in ("temperature", "top_p", "top_k", "min_p", "repeat_penalty")},
             seed=params["seed"],
@@ -393,7 +412,7 @@ class ChatLlama(OneThreadStreams, BaseChatModel):
                 answer, which small models handle better; an agent loops for more).
             kwargs: Other generation options bound with the tools.
         """
-        schemas = tool_schemas(tools)
+        schemas = mark_grounded(tool_schemas(tools), tools)
         names = [s["function"]["name"] for s in schemas]
         choice = normalize_tool_choice(tool_choice, names)  # fail at bind time, not at invoke
         return self.bind(
@@ -401,22 +420,9 @@ class ChatLlama(OneThreadStreams, BaseChatModel):
             tool_choice=choice,
             parallel_tool_calls=parallel_tool_calls,
             tool_examples=tool_examples(tools),
+            tool_call_examples=call_examples(tools),
             **kwargs,
         )
-
-    def _route(
-        self, messages: Sequence[BaseMessage], tools: list[dict[str, Any]], examples: dict[str, list[str]]
-    ) -> str:
-        """The tool_choice for an ``auto`` turn under the similarity router."""
-        last = messages[-1] if messages else None
-        if not isinstance(last, HumanMessage):
-            return "none"  # after a tool result: answer from it
-        return default_router().choose(text_content(last), tools, examples) or "none"
-
-    def _router_enabled(self) -> bool:
-        if self.tool_router == "auto":
-            return not template_supports_tools(self._template(self.loaded))
-        return self.tool_router == "similarity"
 
     # -- structured output ---------------------------------------------------------------
 

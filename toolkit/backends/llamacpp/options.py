@@ -41,6 +41,7 @@ CALL_OPTIONS = frozenset(
         "tool_choice",
         "parallel_tool_calls",
         "tool_examples",
+        "tool_call_examples",
     }
 )
 """Every option a call (``invoke(..., **options)``, ``bind(**options)``) accepts."""
@@ -81,4 +82,5 @@ def call_params(
         "tool_choice": kwargs.get("tool_choice"),
         "parallel_tool_calls": bool(kwargs.get("parallel_tool_calls")),
         "tool_examples": kwargs.get("tool_examples") or {},
+        "tool_call_examples": kwargs.get("tool_call_examples") or {},
     }

@@ -34,6 +34,7 @@ from toolkit.backends.ollama.client import (
     translated_errors,
 )
 from toolkit.backends.ollama.limits import AsyncLimitedTransport, LimitedTransport
+from toolkit.backends.ollama.repair import ArgumentRepair, HeldCalls
 from toolkit.backends.ollama.tool_text import CallSniffer, calls_from_text
 from toolkit.backends.tool_calling import (
     normalize_tool_choice,
@@ -115,6 +116,11 @@ class ToolkitChatOllama(ChatOllama):
 
     capabilities: list[str] | None = Field(
         default=None, description="Capabilities from /api/show (e.g. completion, vision, tools)."
+    )
+    ground_arguments: bool = Field(
+        default=True,
+        description="Check each tool call's numbers against the request: a number the user never "
+        "wrote gets one repair turn, then the call is refused with a message (no grammar here).",
     )
     request_deadline: float = Field(
         default=DEFAULT_DEADLINE,
@@ -259,6 +265,17 @@ class ToolkitChatOllama(ChatOllama):
             native = self._supports_tools(self._model_for(kwargs))
         return _with_tools(messages, kwargs, schemas, choice, native)
 
+    def _repair_for(
+        self, messages: list[BaseMessage], result: ChatResult, kwargs: dict[str, Any]
+    ) -> ArgumentRepair | None:
+        """The one repair turn a call needs when it names numbers the request does not hold."""
+        if not self.ground_arguments or not kwargs.get("tools"):
+            return None
+        message = result.generations[0].message
+        if not isinstance(message, AIMessage) or not message.tool_calls:
+            return None
+        return ArgumentRepair.needed(messages, message, tool_schemas(kwargs["tools"]))
+
     async def _anative(self, kwargs: dict[str, Any]) -> bool | None:
         """The async capability lookup for :meth:`_prepare` (``None`` when no tools are offered)."""
         return await self._asupports_tools(self._model_for(kwargs)) if kwargs.get("tools") else None
@@ -270,10 +287,17 @@ class ToolkitChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        original = dict(kwargs)
         with self._translated(kwargs):
             sent, names = self._prepare(messages, kwargs)
-            result = super()._generate(sent, stop, run_manager, **kwargs)
-        return calls_from_text(result, names)
+            result = calls_from_text(super()._generate(sent, stop, run_manager, **kwargs), names)
+            repair = self._repair_for(messages, result, original)
+            if repair is None:
+                return result
+            again = dict(original)
+            sent, names = self._prepare(repair.messages, again)
+            retried = calls_from_text(super()._generate(sent, stop, None, **again), names)
+        return repair.outcome(retried)
 
     def _stream(
         self,
@@ -282,16 +306,25 @@ class ToolkitChatOllama(ChatOllama):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        original = dict(kwargs)
         with self._translated(kwargs):
             sent, names = self._prepare(messages, kwargs)
-            sniffer = CallSniffer(names)
+            sniffer, held = CallSniffer(names), HeldCalls()
             # Callbacks see the chunks the caller gets, not text that turns into a call.
             for chunk in super()._stream(sent, stop, None, **kwargs):
-                for out in sniffer.feed(chunk):
+                for out in held.take(sniffer.feed(chunk)):
                     if run_manager:
                         run_manager.on_llm_new_token(out.text, chunk=out)
                     yield out
-            for out in sniffer.finish():
+            outs = held.take(sniffer.finish())
+            repair = self._repair_for(messages, held.result(), original) if held.calls else None
+            outs += held.release()
+            if repair is not None:
+                again = dict(original)
+                sent, names = self._prepare(repair.messages, again)
+                retried = calls_from_text(super()._generate(sent, stop, None, **again), names)
+                outs = [HeldCalls.as_chunk(repair.outcome(retried))]
+            for out in outs:
                 if run_manager:
                     run_manager.on_llm_new_token(out.text, chunk=out)
                 yield out
@@ -303,10 +336,17 @@ class ToolkitChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        original = dict(kwargs)
         with self._translated(kwargs):
             sent, names = self._prepare(messages, kwargs, await self._anative(kwargs))
-            result = await super()._agenerate(sent, stop, run_manager, **kwargs)
-        return calls_from_text(result, names)
+            result = calls_from_text(await super()._agenerate(sent, stop, run_manager, **kwargs), names)
+            repair = self._repair_for(messages, result, original)
+            if repair is None:
+                return result
+            again = dict(original)
+            sent, names = self._prepare(repair.messages, again, await self._anative(again))
+            retried = calls_from_text(await super()._agenerate(sent, stop, None, **again), names)
+        return repair.outcome(retried)
 
     async def _astream(
         self,
@@ -315,15 +355,24 @@ class ToolkitChatOllama(ChatOllama):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        original = dict(kwargs)
         with self._translated(kwargs):
             sent, names = self._prepare(messages, kwargs, await self._anative(kwargs))
-            sniffer = CallSniffer(names)
+            sniffer, held = CallSniffer(names), HeldCalls()
             async for chunk in super()._astream(sent, stop, None, **kwargs):
-                for out in sniffer.feed(chunk):
+                for out in held.take(sniffer.feed(chunk)):
                     if run_manager:
                         await run_manager.on_llm_new_token(out.text, chunk=out)
                     yield out
-            for out in sniffer.finish():
+            outs = held.take(sniffer.finish())
+            repair = self._repair_for(messages, held.result(), original) if held.calls else None
+            outs += held.release()
+            if repair is not None:
+                again = dict(original)
+                sent, names = self._prepare(repair.messages, again, await self._anative(again))
+                retried = calls_from_text(await super()._agenerate(sent, stop, None, **again), names)
+                outs = [HeldCalls.as_chunk(repair.outcome(retried))]
+            for out in outs:
                 if run_manager:
                     await run_manager.on_llm_new_token(out.text, chunk=out)
                 yield out

@@ -1,0 +1,218 @@
+"""Grounded tool arguments: grammars that admit only the values a request holds (issue 16)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import tempfile
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+from toolkit.backends.grounding import (
+    GROUNDED_KEY,
+    candidates_for,
+    expression_pattern,
+    ground_schemas,
+    mark_grounded,
+    request_turns,
+    ungrounded_numbers,
+)
+from toolkit.backends.tool_calling import tool_call_gbnf, tool_schemas
+from toolkit.text.candidates import extract_candidates
+from tools import default_tools
+
+
+@functools.cache
+def _tool_list(workspace: str) -> list[Any]:
+    return default_tools(workspace=workspace)
+
+
+def _tools() -> list[dict[str, Any]]:
+    tools = _tool_list(tempfile.gettempdir())
+    return mark_grounded(tool_schemas(tools), tools)
+
+
+def _props(schemas: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    fn = next(s["function"] for s in schemas if s["function"]["name"] == name)
+    return fn["parameters"]["properties"]
+
+
+def _grounded(request: str, history: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    return ground_schemas(_tools(), extract_candidates(request, history=history))
+
+
+def test_default_tools_mark_their_grounded_parameters() -> None:
+    schemas = _tools()
+    assert _props(schemas, "calculator")["expression"][GROUNDED_KEY] == "expression"
+    units = _props(schemas, "convert_units")
+    assert units["from_unit"][GROUNDED_KEY] == units["to_unit"][GROUNDED_KEY] == "unit"
+    assert _props(schemas, "read_file")["path"][GROUNDED_KEY] == "filename"
+
+
+def test_the_issue_transcripts_are_grounded() -> None:
+    convert = _props(_grounded("Convert 2,340 kg to pounds."), "convert_units")
+    assert convert["value"]["enum"] == [2340]  # the model can no longer stop at the comma
+    assert convert["from_unit"]["enum"] == ["kg", "kilogram"]
+    assert convert["to_unit"]["enum"] == ["pounds", "pound"]  # no swap possible
+    percent = _props(_grounded("What is 17% of 2,340 kg in pounds?"), "convert_units")
+    assert set(percent["value"]["enum"]) == {17, 0.17, 2340}
+    assert "lb," not in percent["to_unit"]["enum"]
+    assert percent["from_unit"]["enum"] == ["kg", "kilogram"] and percent["to_unit"]["enum"] == [
+        "pounds",
+        "pound",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "source", "target"),
+    [
+        ("How many kilometers is 26.2 miles?", "mile", "kilometer"),
+        ("How many liters are in 3 US gallons?", "gallon", "liter"),
+        ("What is 100 degrees Fahrenheit in Celsius?", "degree_Fahrenheit", "degree_Celsius"),
+        ("Convert 5 feet into meters.", "foot", "meter"),
+        ("Give me pounds for 2,340 kg.", "kilogram", "pound"),
+    ],
+)
+def test_paired_units_follow_the_words_not_the_order(request_text: str, source: str, target: str) -> None:
+    props = _props(_grounded(request_text), "convert_units")
+    assert source in props["from_unit"]["enum"] and source not in props["to_unit"]["enum"]
+    assert target in props["to_unit"]["enum"] and target not in props["from_unit"]["enum"]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "good", "bad"),
+    [
+        ("What is 17% of 2,340?", ["17% of 2340", "0.17 * 2340", "2340*17%"], ["1.7 * 2340", "172340", "17 2340", "2340 * 17"]),
+        ("Work out 23% of 5,600 for me.", ["0.23 * 5600", "23% of 5,600"], [".23.5600", "235600", "0.23*56"]),
+        ("Compute the square root of 2025.", ["sqrt(2025)", "sqrt( 2025 )"], ["sqrt(2024)", "45"]),
+        ("Evaluate 3 * (4 + 5) - 2.", ["3 * (4 + 5) - 2", "-3 + 2"], ["34 + 5", "3 * 6"]),
+        ("What is 3 raised to the power of 7?", ["3 ** 7", "3^7"], ["37", "3 ** 8"]),
+    ],
+)  # fmt: skip
+def test_the_calculator_takes_the_requests_numbers_and_operators_only(
+    request_text: str, good: list[str], bad: list[str]
+) -> None:
+    pattern = _props(_grounded(request_text), "calculator")["expression"]["pattern"]
+    for expression in good:
+        assert re.fullmatch(pattern, expression), expression
+    for expression in bad:
+        assert not re.fullmatch(pattern, expression), expression
+
+
+def test_no_candidates_leaves_a_parameter_free_and_defaults_stay_possible() -> None:
+    free = _grounded("Hello there, how are you?")
+    assert "enum" not in _props(free, "convert_units")["value"]
+    assert "pattern" not in _props(free, "calculator")["expression"]
+    dated = _props(_grounded("What date is 3 weeks after 2026-01-05?"), "date_calculator")
+    assert 0 in dated["add_days"]["enum"] and 3 in dated["add_weeks"]["enum"]  # 0: the default
+    assert "2026-01-05" in dated["start"]["enum"] and "today" in dated["start"]["enum"]
+
+
+def test_integer_parameters_get_integers_only() -> None:
+    schema = {
+        "type": "function",
+        "function": {
+            "name": "book",
+            "parameters": {"type": "object", "properties": {"people": {"type": "integer"}}},
+        },
+    }
+    props = _props(ground_schemas([schema], extract_candidates("A table for 4 at 7.30, budget 12.5")), "book")
+    assert props["people"]["enum"] == [4]
+
+
+def test_request_turns_take_the_last_user_message_and_later_tool_results() -> None:
+    messages = [
+        SystemMessage("be brief"),
+        HumanMessage("Earlier question with 11"),
+        AIMessage("ok"),
+        HumanMessage("Convert 5 feet into meters."),
+        AIMessage("", tool_calls=[{"name": "convert_units", "args": {}, "id": "1"}]),
+        ToolMessage("5 ft = 1.524 m", tool_call_id="1"),
+    ]
+    request, history = request_turns(messages)
+    assert request == "Convert 5 feet into meters."
+    assert history == ["Earlier question with 11", "5 ft = 1.524 m"]
+    values = [c.value for c in candidates_for(messages).numbers]
+    assert values[0] == 5 and 1.524 in values and 11 in values
+
+
+def test_the_grammar_carries_the_grounded_values() -> None:
+    gbnf = tool_call_gbnf(_grounded("Convert 2,340 kg to pounds."), "convert_units")
+    assert '"2340"' in gbnf and "kilogram" in gbnf and "pound" in gbnf
+
+
+def test_ungrounded_numbers_are_named_for_a_repair() -> None:
+    schema = next(s for s in _tools() if s["function"]["name"] == "convert_units")
+    found = extract_candidates("Convert 2,340 kg to pounds.")
+    assert ungrounded_numbers({"value": 2, "from_unit": "kg", "to_unit": "lb"}, schema, found) == ["value=2"]
+    assert ungrounded_numbers({"value": 2340, "from_unit": "kg", "to_unit": "lb"}, schema, found) == []
+
+
+def test_the_given_schemas_are_not_changed() -> None:
+    schemas = _tools()
+    before = json.dumps(schemas, sort_keys=True)
+    ground_schemas(schemas, extract_candidates("Convert 2,340 kg to pounds."))
+    assert json.dumps(schemas, sort_keys=True) == before
+
+
+# -- property: a grounded parameter admits nothing outside the candidates ---------------------------
+
+WORDS = st.sampled_from(
+    ["convert", "kg", "to", "pounds", "from", "miles", "km", "what", "is", "of", "in", "%", "Paris", "Tokyo"]
+)
+NUMBERS = st.one_of(
+    st.integers(-(10**6), 10**7).map(str),
+    st.floats(0, 10**5, allow_nan=False).map(lambda x: f"{x:.2f}"),
+    st.integers(1000, 10**7).map(lambda n: f"{n:,}"),
+)
+REQUESTS = st.lists(st.one_of(WORDS, NUMBERS), min_size=1, max_size=14).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=REQUESTS, probe=st.integers(-(10**8), 10**8))
+def test_grounded_values_are_always_candidates(request: str, probe: int) -> None:
+    found = extract_candidates(request)
+    numbers = {c.value for c in found.numbers} | {round(c.value / 100, 12) for c in found.numbers}
+    unit_values = {v for c in found.units for v in (c.text, str(c.value))}
+    grounded = ground_schemas(_tools(), found)
+    convert = _props(grounded, "convert_units")
+    if found.numbers:
+        assert set(convert["value"]["enum"]) <= numbers
+    for side in ("from_unit", "to_unit"):
+        assert set(convert[side].get("enum", [])) <= unit_values
+    pattern = expression_pattern(found.numbers)
+    if pattern is not None:
+        atoms = {c.text.strip() for c in found.numbers} | {str(c.value) for c in found.numbers}
+        atoms |= {str(round(c.value / 100, 12)) for c in found.numbers if c.role == "percent"}
+        atoms -= {
+            str(c.value) for c in found.numbers if c.role == "percent" and c.text.strip() != str(c.value)
+        }
+        # a number the request does not hold cannot be written as the whole expression
+        if str(probe) not in atoms and str(abs(probe)) not in atoms:
+            assert not re.fullmatch(pattern, str(probe))
+
+
+# -- worked examples from the tools themselves (issue 16, item 5) ---------------------------------
+
+
+def test_tools_without_native_format_get_worked_examples_within_the_budget() -> None:
+    from toolkit.backends.tool_calling import MAX_EXAMPLE_CHARS, call_examples, tools_system_prompt
+
+    tools = _tool_list(tempfile.gettempdir())
+    examples = call_examples(tools)
+    assert examples["convert_units"]["request"] == "Convert 2340 kg to pounds"
+    assert examples["calculator"]["args"] == {"expression": "2340 * 0.17"}
+    prompt = tools_system_prompt(mark_grounded(tool_schemas(tools), tools), "auto", examples)
+    block = prompt.split("Examples:\n", 1)[1].split("\nIf no tool", 1)[0]
+    lines = block.splitlines()
+    assert lines[0].startswith('- "What is 17% of 2340?" -> {"name": "calculator"')
+    assert len(block) <= MAX_EXAMPLE_CHARS + len(lines) and len(lines) >= 3
+    for line in lines:  # each example is a call the model could copy the format of
+        call = json.loads(line.split(" -> ", 1)[1])
+        assert set(call) == {"name", "parameters"}
+    assert "Examples:" not in tools_system_prompt(tool_schemas(tools), "auto")
