@@ -394,9 +394,11 @@ def test_a_client_that_stops_reading_loses_the_model_after_the_idle_timeout() ->
     assert 0.3 < freed < 5 and model.generated < 100_000
 
 
-def test_streamed_request_over_a_full_queue_is_a_429_not_a_200() -> None:
+@contextlib.contextmanager
+def one_stream_running(**settings: Any) -> Iterator[tuple[httpx.Client, httpx.Response]]:
+    """A real server whose slow model is busy with one open stream (its first line read)."""
     model = SlowModel(n=5000, delay=0.01)
-    app = create_app(get_settings(serve_queue_size=0), model=model, embeddings=FakeEmbeddings())
+    app = create_app(get_settings(**settings), model=model, embeddings=FakeEmbeddings())
     with (
         uvicorn_app(app) as url,
         httpx.Client(base_url=url, timeout=20) as c,
@@ -404,6 +406,11 @@ def test_streamed_request_over_a_full_queue_is_a_429_not_a_200() -> None:
     ):
         lines = first.iter_lines()  # kept: a dropped iterator closes the connection
         next(lines)
+        yield c, first
+
+
+def test_streamed_request_over_a_full_queue_is_a_429_not_a_200() -> None:
+    with one_stream_running(serve_queue_size=0) as (c, first):
         second = c.post("/v1/chat/completions", json={"messages": USER, "stream": True})
     assert first.status_code == 200
     assert second.status_code == 429, second.text[:300]
@@ -422,15 +429,7 @@ def test_the_request_deadline_cancels_a_long_run() -> None:
 
 
 def test_a_waiter_gives_up_after_the_queue_timeout() -> None:
-    model = SlowModel(n=5000, delay=0.01)
-    app = create_app(get_settings(serve_queue_timeout=0.3), model=model, embeddings=FakeEmbeddings())
-    with (
-        uvicorn_app(app) as url,
-        httpx.Client(base_url=url, timeout=20) as c,
-        c.stream("POST", "/v1/chat/completions", json={"messages": USER, "stream": True}) as first,
-    ):
-        lines = first.iter_lines()  # kept: a dropped iterator closes the connection
-        next(lines)
+    with one_stream_running(serve_queue_timeout=0.3) as (c, _):
         waited = c.post("/v1/chat/completions", json={"messages": USER})
     assert waited.status_code == 429 and "Retry-After" in waited.headers
 

@@ -148,6 +148,20 @@ def grounded_values(found: Sequence[Candidate]) -> list[str]:
     return values[:MAX_ENUM]
 
 
+def _number_forms(found: Sequence[Candidate], *, percent_as_fraction: bool) -> list[str]:
+    """The ways the numbers may be written: as in the request, and plain (``2,340``, ``2340``).
+
+    With ``percent_as_fraction``, "17%" is offered as ``17%`` or ``0.17``, never a bare 17.
+    """
+    forms: list[str] = []
+    for c in found:
+        plain = str(round(c.value / 100, 12)) if percent_as_fraction and c.role == "percent" else str(c.value)
+        for form in (c.text.strip(), plain):
+            if form and re.fullmatch(r"[\d., %]+", form) and form not in forms:
+                forms.append(form)
+    return forms
+
+
 def expression_pattern(found: Sequence[Candidate]) -> str | None:
     """A regex for arithmetic over the request's numbers, or None if it has none.
 
@@ -156,14 +170,7 @@ def expression_pattern(found: Sequence[Candidate]) -> str | None:
     ``)``; an operator (``+ - * / // % ** ^ ,`` or ``of``) must stand between two terms, so
     two numbers can never run together into one the request does not hold.
     """
-    numbers: list[str] = []
-    for c in found:
-        forms = [c.text.strip(), str(c.value)]
-        if c.role == "percent":  # "17%" stays a percentage: 17% or 0.17, never a bare 17
-            forms = [c.text.strip(), str(round(c.value / 100, 12))]
-        for form in forms:
-            if form and re.fullmatch(r"[\d., %]+", form) and form not in numbers:
-                numbers.append(form)
+    numbers = _number_forms(found, percent_as_fraction=True)
     if not numbers:
         return None
     # Longest first, so a grammar never stops inside a longer number. "." is written "[.]":
@@ -187,11 +194,7 @@ def grounded_text_gbnf(found: Candidates) -> str | None:
     "39.78"); under this grammar a digit can only start one of the numbers it was given.
     Like any text answer, the first character cannot open a call.
     """
-    forms: list[str] = []
-    for c in found.numbers:
-        for form in (c.text.strip(), str(c.value)):
-            if re.fullmatch(r"[\d.,%]+", form) and form not in forms:
-                forms.append(form)
+    forms = [f for f in _number_forms(found.numbers, percent_as_fraction=False) if " " not in f]
     if not forms:
         return None
     numbers = " | ".join(f'"{f}"' for f in sorted(forms, key=len, reverse=True)[: MAX_ENUM * 2])

@@ -44,10 +44,6 @@ _REPEAT_KEYS = ("minItems", "maxItems", "minLength", "maxLength", "minProperties
 _PATTERN_REPEAT = re.compile(r"\{\s*(\d+)\s*(?:,\s*(\d*)\s*)?\}")
 
 
-def _refuse(text: str) -> ConfigurationError:
-    return ConfigurationError(text)
-
-
 def _depth(value: Any, limit: int) -> int:
     """Nesting depth of JSON ``value``, stopping early once past ``limit``."""
     stack = [(value, 1)]
@@ -70,11 +66,11 @@ def check_schema(schema: Any, what: str) -> None:
             (``maxItems``, ``maxLength``, a pattern's ``{n,m}``) over 256.
     """
     if not isinstance(schema, dict):
-        raise _refuse(f"{what} must be a JSON schema object")
+        raise ConfigurationError(f"{what} must be a JSON schema object")
     if len(json.dumps(schema)) > MAX_SCHEMA_BYTES:
-        raise _refuse(f"{what} is over {MAX_SCHEMA_BYTES} bytes - send a smaller schema")
+        raise ConfigurationError(f"{what} is over {MAX_SCHEMA_BYTES} bytes - send a smaller schema")
     if _depth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH:
-        raise _refuse(f"{what} is nested more than {MAX_SCHEMA_DEPTH} deep")
+        raise ConfigurationError(f"{what} is nested more than {MAX_SCHEMA_DEPTH} deep")
     stack: list[Any] = [schema]
     while stack:
         item = stack.pop()
@@ -86,22 +82,24 @@ def check_schema(schema: Any, what: str) -> None:
         for key in _REPEAT_KEYS:
             count = item.get(key)
             if isinstance(count, (int, float)) and count > MAX_REPEAT:
-                raise _refuse(f"{what}: {key} {count} is over {MAX_REPEAT} - use a smaller bound or none")
+                raise ConfigurationError(
+                    f"{what}: {key} {count} is over {MAX_REPEAT} - use a smaller bound or none"
+                )
         pattern = item.get("pattern")
         if isinstance(pattern, str):
             for low, high in _PATTERN_REPEAT.findall(pattern):
                 if int(low) > MAX_REPEAT or (high and int(high) > MAX_REPEAT):
-                    raise _refuse(f"{what}: a pattern repeats over {MAX_REPEAT} times")
+                    raise ConfigurationError(f"{what}: a pattern repeats over {MAX_REPEAT} times")
         stack.extend(item.values())
 
 
 def _check_tools(tools: Any) -> None:
     if not isinstance(tools, list) or len(tools) > MAX_TOOLS:
-        raise _refuse(f"tools must be a list of at most {MAX_TOOLS} tools")
+        raise ConfigurationError(f"tools must be a list of at most {MAX_TOOLS} tools")
     for tool in tools:
         fn = tool.get("function") if isinstance(tool, dict) else None
         if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
-            raise _refuse(
+            raise ConfigurationError(
                 'each tool must be {"type": "function", "function": {"name": ..., "parameters": ...}}'
             )
         check_schema(fn.get("parameters") or {"type": "object"}, f"the parameters of tool {fn['name']!r}")
@@ -112,7 +110,7 @@ def _check_number(body: dict[str, Any], name: str, low: float, high: float) -> N
     if value is not None and (
         isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high
     ):
-        raise _refuse(f"{name} must be a number from {low:g} to {high:g}")
+        raise ConfigurationError(f"{name} must be a number from {low:g} to {high:g}")
 
 
 def check_request(body: dict[str, Any]) -> None:
@@ -123,16 +121,16 @@ def check_request(body: dict[str, Any]) -> None:
     """
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
-        raise _refuse("messages must be a non-empty list of message objects")
+        raise ConfigurationError("messages must be a non-empty list of message objects")
     if len(messages) > MAX_MESSAGES:
-        raise _refuse(f"messages has {len(messages)} entries - send at most {MAX_MESSAGES}")
+        raise ConfigurationError(f"messages has {len(messages)} entries - send at most {MAX_MESSAGES}")
     if body.get("n") not in (None, 1):
-        raise _refuse("n must be 1 - this server gives one answer per request")
+        raise ConfigurationError("n must be 1 - this server gives one answer per request")
     if body.get("model") is not None and not isinstance(body["model"], str):
-        raise _refuse("model must be a string - GET /v1/models lists them")
+        raise ConfigurationError("model must be a string - GET /v1/models lists them")
     for name in ("response_format", "stream_options"):
         if body.get(name) is not None and not isinstance(body[name], dict):
-            raise _refuse(f"{name} must be an object")
+            raise ConfigurationError(f"{name} must be an object")
     if body.get("tools") is not None:
         _check_tools(body["tools"])
     fmt = body.get("response_format") or {}
@@ -145,12 +143,12 @@ def check_request(body: dict[str, Any]) -> None:
         and not isinstance(stop, str)
         and (not isinstance(stop, list) or len(stop) > MAX_STOPS or not all(isinstance(x, str) for x in stop))
     ):
-        raise _refuse(f"stop must be a string or a list of at most {MAX_STOPS} strings")
+        raise ConfigurationError(f"stop must be a string or a list of at most {MAX_STOPS} strings")
     _check_number(body, "temperature", 0, 2)
     _check_number(body, "top_p", 0, 1)
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise _refuse("seed must be an integer")
+        raise ConfigurationError("seed must be an integer")
 
 
 def new_id(prefix: str = "chatcmpl") -> str:

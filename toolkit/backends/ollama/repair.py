@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Tool
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
 from toolkit.backends.grounding import candidates_for, grounded_values, ungrounded_numbers
+from toolkit.backends.tool_calling import call_chunks
 from toolkit.text.candidates import Candidates
 
 __all__ = ["ArgumentRepair", "HeldCalls"]
@@ -109,8 +110,6 @@ class HeldCalls:
     @staticmethod
     def as_chunk(result: ChatResult) -> ChatGenerationChunk:
         """A whole answer as one stream chunk."""
-        from toolkit.backends.tool_calling import call_chunks
-
         message = result.generations[0].message
         calls = getattr(message, "tool_calls", [])
         return ChatGenerationChunk(
