@@ -14,7 +14,8 @@ tool-selection accuracy (tool prompts), argument accuracy (of correctly chosen c
 the tool with the model's arguments gives what the expected arguments give; for document
 search, the query names the subject), spurious-call rate (small talk answered with a call).
 Speed: decode tokens/s of forced calls under the tool grammar ÷ plain decoding of the same
-prompts (target >= 0.8), and of auto-mode text answers ÷ plain, in alternating order.
+prompt (the tools listed, no grammar; target >= 0.8) and ÷ plain decoding of the request alone,
+and of auto-mode text answers ÷ plain, in rotating order.
 
     python bench/tool_calls.py                                   # embedded SmolLM2-135M
     python bench/tool_calls.py --model Llama-3.2-3B-Instruct-Q4_K_M.gguf
@@ -50,9 +51,12 @@ def _args_ok(item: ToolPrompt, tool: Any, args: dict[str, Any]) -> bool:
     if item.tool == "current_datetime":
         return str(args.get("timezone", "local")).lower() == str(item.args["timezone"]).lower()
     try:
-        return bool(str(tool.invoke(args)) == str(tool.invoke(item.args)))
+        got, want = str(tool.invoke(args)), str(tool.invoke(item.args))
     except Exception:
         return False
+    if item.tool == "calculator":  # "3^7 = 2187" answers as "3 ** 7 = 2187" does: the value counts
+        return got.rpartition(" = ")[2] == want.rpartition(" = ")[2] and not got.startswith("Error")
+    return got == want
 
 
 def _choose(bound: Any, tools: dict[str, Any], label: str) -> dict[str, Any]:
@@ -135,8 +139,14 @@ def _held_out(model: Any, label: str, max_tokens: int) -> dict[str, Any]:
     }
 
 
-def _speed(llm: Any, tool_list: list[Any], max_tokens: int) -> tuple[float, float]:
-    """(forced-call tok/s ÷ plain, auto-text tok/s ÷ plain), summed over the prompts."""
+def _speed(llm: Any, tool_list: list[Any], max_tokens: int) -> tuple[float, float, float]:
+    """Decode tok/s ratios, summed over the prompts: (forced call ÷ plain decoding of the same
+    prompt, forced call ÷ plain decoding of the request alone, auto-mode text ÷ plain).
+
+    "The same prompt" binds the same tools with ``tool_choice="none"``: the tool list is in the
+    context, no grammar holds the answer, so the ratio is what the call grammar (and grounding)
+    costs. The request alone is a shorter context, which a small model decodes faster.
+    """
     from langchain_core.messages import HumanMessage
 
     def rate(msgs: list[Any]) -> float:
@@ -144,17 +154,15 @@ def _speed(llm: Any, tool_list: list[Any], max_tokens: int) -> tuple[float, floa
         seconds = sum(m.response_metadata.get("generation_seconds") or 0 for m in msgs)
         return tokens / seconds if seconds else float("nan")
 
-    forced, plain_f, text, plain_t = [], [], [], []
+    forced, same, bare, text, plain_t = [], [], [], [], []
     plain = llm.bind(temperature=0, max_tokens=max_tokens)
+    listed = llm.bind_tools(tool_list, tool_choice="none").bind(temperature=0, max_tokens=max_tokens)
     for i, item in enumerate(TOOL_PROMPTS):
         ask = [HumanMessage(item.prompt)]
         grammar = llm.bind_tools(tool_list, tool_choice=item.tool).bind(temperature=0, max_tokens=max_tokens)
-        if i % 2:  # alternate which side runs first
-            forced.append(grammar.invoke(ask))
-            plain_f.append(plain.invoke(ask))
-        else:
-            plain_f.append(plain.invoke(ask))
-            forced.append(grammar.invoke(ask))
+        runs = [(grammar, forced), (listed, same), (plain, bare)]
+        for runnable, into in runs[i % 3 :] + runs[: i % 3]:  # rotate which side runs first
+            into.append(runnable.invoke(ask))
     model_chooser = llm.model_copy(update={"tool_router": "model"}) if hasattr(llm, "tool_router") else llm
     auto = model_chooser.bind_tools(tool_list).bind(temperature=0, max_tokens=max_tokens)
     for i, prompt in enumerate(SMALL_TALK):
@@ -165,7 +173,8 @@ def _speed(llm: Any, tool_list: list[Any], max_tokens: int) -> tuple[float, floa
         if not t.tool_calls:
             text.append(t)
             plain_t.append(p)
-    return rate(forced) / rate(plain_f), rate(text) / rate(plain_t) if text else float("nan")
+    text_ratio = rate(text) / rate(plain_t) if text else float("nan")
+    return rate(forced) / rate(same), rate(forced) / rate(bare), text_ratio
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,8 +244,8 @@ def main(argv: list[str] | None = None) -> int:
                 model = llm if grounded is None else llm.model_copy(update={"ground_arguments": grounded})
                 label = "default" if grounded is None else ("grounded" if grounded else "free")
                 held.append(_held_out(model, label, args.max_tokens))
-        forced_ratio, text_ratio = (
-            _speed(llm, tool_list, args.max_tokens) if args.backend == "llamacpp" else (None, None)
+        forced_ratio, bare_ratio, text_ratio = (
+            _speed(llm, tool_list, args.max_tokens) if args.backend == "llamacpp" else (None, None, None)
         )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -272,9 +281,11 @@ def main(argv: list[str] | None = None) -> int:
             )
     if forced_ratio is not None:
         print(
-            f"\ndecode tok/s, forced call under the tool grammar ÷ plain   {forced_ratio:.3f}   (target >= 0.8)"
+            f"\ndecode tok/s, forced call under the tool grammar ÷ plain, same prompt   {forced_ratio:.3f}"
+            "   (target >= 0.8)"
         )
-        print(f"decode tok/s, auto-mode text answer ÷ plain               {text_ratio:.3f}")
+        print(f"decode tok/s, forced call under the tool grammar ÷ plain, request alone  {bare_ratio:.3f}")
+        print(f"decode tok/s, auto-mode text answer ÷ plain                              {text_ratio:.3f}")
     if args.show_failures:
         for r in results:
             print(f"\n{r['label']} misses:")

@@ -116,7 +116,9 @@ def _offset(moment: datetime) -> str:
 
 class CurrentDatetimeArgs(ToolArgs):
     timezone: str = Field(
-        default="local", description="Time zone like Europe/Paris, America/New_York, UTC, or local."
+        default="local",
+        json_schema_extra={"x-grounded": "timezone"},
+        description="Time zone like Europe/Paris, America/New_York, UTC, or local.",
     )
 
 

@@ -38,7 +38,10 @@ _NO_INDEX = (
 
 
 class SearchDocumentsArgs(ToolArgs):
-    query: str = Field(description="What to look for in the documents: a question or keywords.")
+    query: str = Field(
+        json_schema_extra={"x-grounded": "words"},
+        description="What to look for in the documents: a question or keywords.",
+    )
 
 
 def _default_retriever(k: int, collection: str | None) -> BaseRetriever:

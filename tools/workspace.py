@@ -141,7 +141,11 @@ class _Workspace:
 
 
 class ListFilesArgs(ToolArgs):
-    path: str = Field(default=".", description="Folder inside the workspace to list; '.' is the top.")
+    path: str = Field(
+        default=".",
+        json_schema_extra={"x-grounded": "folder"},
+        description="Folder inside the workspace to list; '.' is the top.",
+    )
 
     @field_validator("path", mode="before")
     @classmethod

@@ -148,8 +148,14 @@ def test_summarize_and_translate_files_offline(tmp_path: Path) -> None:
     ],
 )
 def test_agent_answers_from_grounded_calls(question: str, call: str, answer: str) -> None:
+    # A call's arguments are decoded greedily (tool_call_temperature 0) at any temperature; the
+    # answer after the result is sampled, so it is made greedy too: the same on every machine.
     proc = subprocess.run(
-        [str(EXE), "agent", question], capture_output=True, text=True, env=_env(), timeout=300
+        [str(EXE), "agent", question, "--temperature", "0"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
     )
     print(f"$ llama-toolkit agent {question!r}\n{proc.stdout}")
     assert proc.returncode == 0, proc.stderr

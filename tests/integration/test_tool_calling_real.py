@@ -101,27 +101,28 @@ def test_tool_results_round_trip(llm: ChatLlama, tool_list: list[Any]) -> None:
     assert not final.tool_calls and str(final.content).strip()
 
 
+@pytest.mark.parametrize("grounded", [False, True], ids=["tools-grammar", "grounded-grammar"])
 def test_lazy_grammar_sampling_picks_what_the_full_grammar_picks(
-    llm: ChatLlama, tool_list: list[Any]
+    llm: ChatLlama, tool_list: list[Any], grounded: bool
 ) -> None:
-    """Greedy decoding: checking only the chosen token (and re-sampling on a refusal) must give
-    the same call as llama-cpp-python's grammar over the whole vocabulary."""
+    """Greedy decoding: checking only the chosen token (and, on a refusal, the 512 likeliest
+    before the whole vocabulary) must give the same call as llama-cpp-python's grammar over
+    the whole vocabulary, on the tools' own grammar and on one grounded in each request."""
     from llama_cpp import LlamaGrammar
 
+    from toolkit.backends.grounding import candidates_for, ground_schemas, mark_grounded
     from toolkit.backends.tool_calling import call_examples, tool_call_gbnf, tool_schemas
 
-    # The sampler is compared on the tools' own grammar, not the one grounded in each request:
-    # under the grounded grammar one prompt of six ("3 raised to the power of 7") decodes
-    # differently (3^7 * 3^7 * 3^7 against 3^7), a lead for issue 17's native sampling.
-    free = llm.model_copy(update={"ground_arguments": False})
+    ours_llm = llm.model_copy(update={"ground_arguments": grounded})
     schemas = tool_schemas(tool_list)
     examples = call_examples(tool_list)
     llama = llm.loaded.llama
     for item in TOOL_PROMPTS[:12:2]:
         ask = [HumanMessage(item.prompt)]
-        ours = free.bind_tools(tool_list, tool_choice=item.tool).invoke(ask)
+        ours = ours_llm.bind_tools(tool_list, tool_choice=item.tool).invoke(ask)
         prompt = llm.render_prompt(ask, tools=schemas, tool_choice=item.tool, call_examples=examples)
-        grammar = LlamaGrammar.from_string(tool_call_gbnf(schemas, item.tool, parallel=False), verbose=False)
+        offered = ground_schemas(mark_grounded(schemas, tool_list), candidates_for(ask)) if grounded else schemas
+        grammar = LlamaGrammar.from_string(tool_call_gbnf(offered, item.tool, parallel=False), verbose=False)
         tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
         out: list[int] = []
         with llm.loaded.lock:

@@ -39,7 +39,8 @@ def _tools() -> list[dict[str, Any]]:
 
 def _props(schemas: list[dict[str, Any]], name: str) -> dict[str, Any]:
     fn = next(s["function"] for s in schemas if s["function"]["name"] == name)
-    return fn["parameters"]["properties"]
+    params = fn["parameters"]
+    return (params["anyOf"][0] if "anyOf" in params else params)["properties"]
 
 
 def _grounded(request: str, history: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -52,6 +53,9 @@ def test_default_tools_mark_their_grounded_parameters() -> None:
     units = _props(schemas, "convert_units")
     assert units["from_unit"][GROUNDED_KEY] == units["to_unit"][GROUNDED_KEY] == "unit"
     assert _props(schemas, "read_file")["path"][GROUNDED_KEY] == "filename"
+    assert _props(schemas, "list_files")["path"][GROUNDED_KEY] == "folder"
+    assert _props(schemas, "search_documents")["query"][GROUNDED_KEY] == "words"
+    assert _props(schemas, "current_datetime")["timezone"][GROUNDED_KEY] == "timezone"
 
 
 def test_the_issue_transcripts_are_grounded() -> None:
@@ -87,11 +91,11 @@ def test_paired_units_follow_the_words_not_the_order(request_text: str, source: 
 @pytest.mark.parametrize(
     ("request_text", "good", "bad"),
     [
-        ("What is 17% of 2,340?", ["17% of 2340", "0.17 * 2340", "2340*17%"], ["1.7 * 2340", "172340", "17 2340", "2340 * 17"]),
+        ("What is 17% of 2,340?", ["17% of 2340", "0.17 * 2340", "2340*17%"], ["1.7 * 2340", "172340", "17 2340", "2340 * 17", "17%", "17% of 2340 * 17%"]),
         ("Work out 23% of 5,600 for me.", ["0.23 * 5600", "23% of 5,600"], [".23.5600", "235600", "0.23*56"]),
-        ("Compute the square root of 2025.", ["sqrt(2025)", "sqrt( 2025 )"], ["sqrt(2024)", "45"]),
+        ("Compute the square root of 2025.", ["sqrt(2025)", "sqrt( 2025 )"], ["sqrt(2024)", "45", "2025*2025"]),
         ("Evaluate 3 * (4 + 5) - 2.", ["3 * (4 + 5) - 2", "-3 + 2"], ["34 + 5", "3 * 6"]),
-        ("What is 3 raised to the power of 7?", ["3 ** 7", "3^7"], ["37", "3 ** 8"]),
+        ("What is 3 raised to the power of 7?", ["3 ** 7", "3^7"], ["37", "3 ** 8", "3^7*3^7*3^7", "7"]),
     ],
 )  # fmt: skip
 def test_the_calculator_takes_the_requests_numbers_and_operators_only(
@@ -109,8 +113,85 @@ def test_no_candidates_leaves_a_parameter_free_and_defaults_stay_possible() -> N
     assert "enum" not in _props(free, "convert_units")["value"]
     assert "pattern" not in _props(free, "calculator")["expression"]
     dated = _props(_grounded("What date is 3 weeks after 2026-01-05?"), "date_calculator")
-    assert 0 in dated["add_days"]["enum"] and 3 in dated["add_weeks"]["enum"]  # 0: the default
-    assert "2026-01-05" in dated["start"]["enum"] and "today" in dated["start"]["enum"]
+    # one number, written before "weeks": add_weeks (0, its default, stays possible); no add_days
+    assert dated["add_weeks"]["enum"] == [3, 0] and "add_days" not in dated and "until" not in dated
+    # a date the request gives is meant instead of the default; none given: only the default
+    assert dated["start"]["enum"] == ["2026-01-05"]
+    assert _props(_grounded("What date is 10 days from now?"), "date_calculator")["start"]["enum"] == [
+        "today"
+    ]
+    # the only date is the pair's other side ("until ..."): the start is left to its default
+    until = _props(_grounded("How many days until 2026-12-25?"), "date_calculator")
+    assert "start" not in until and until["until"]["enum"] == ["2026-12-25"]
+
+
+def _fn(schemas: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(s["function"] for s in schemas if s["function"]["name"] == name)
+
+
+def test_a_call_must_use_the_requests_number_and_dates() -> None:
+    # "90 days after 2026-01-15" became {"start": "2026-01-15"}: the 90 was never used
+    params = _fn(_grounded("What date is 90 on 2026-01-15?"), "date_calculator")["parameters"]
+    choices = params["anyOf"]
+    assert [c["required"] for c in choices] == [
+        ["start", n] for n in ("add_days", "add_weeks", "add_months", "add_years")
+    ]
+    for choice in choices:  # one number, one parameter: the other numbers keep their defaults
+        name = choice["required"][-1]
+        assert choice["properties"][name]["enum"] == [90, 0]
+        assert not {"add_days", "add_weeks", "add_months", "add_years"} - {name} & choice["properties"].keys()
+    # the unit written after the number names the parameter
+    for text, name in (("90 days after 2026-01-15", "add_days"), ("3 weeks after 2026-11-23", "add_weeks")):
+        params = _fn(_grounded(f"What date is {text}?"), "date_calculator")["parameters"]
+        assert [c["required"] for c in params["anyOf"]] == [["start", name]]
+    # one date after "until": that side only
+    params = _fn(_grounded("How many days until 2026-12-25?"), "date_calculator")["parameters"]
+    assert params["required"] == ["until"] and "start" not in params["properties"]  # start: today
+    # two dates: both sides of the pair must be named; no number: nothing to choose among
+    params = _fn(_grounded("How many days are there from 2026-03-01 until 2026-12-25?"), "date_calculator")[
+        "parameters"
+    ]
+    assert params["required"] == ["start", "until"] and "anyOf" not in params
+    # a required number parameter takes the number already: the schema stays as it was
+    params = _fn(_grounded("Convert 2,340 kg to pounds."), "convert_units")["parameters"]
+    assert "anyOf" not in params and set(params["required"]) == {"value", "from_unit", "to_unit"}
+    # and the grammar llama.cpp gets offers each choice
+    gbnf = tool_call_gbnf(_grounded("What date is 90 on 2026-01-15?"), "date_calculator")
+    assert all(f'\\"{name}\\"' in gbnf for name in ("add_days", "add_weeks", "add_months", "add_years"))
+
+
+@pytest.mark.parametrize(
+    ("request_text", "zones"),
+    [
+        ("What time is it right now?", ["local"]),
+        ("What's the current time in Tokyo?", ["Tokyo", "Asia/Tokyo"]),
+    ],
+)
+def test_a_time_zone_is_the_requests_or_local(request_text: str, zones: list[str]) -> None:
+    assert _props(_grounded(request_text), "current_datetime")["timezone"]["enum"] == zones
+
+
+def test_a_folder_is_a_word_or_file_of_the_request_or_the_top() -> None:
+    folder = _props(_grounded("Which files are inside the reports folder?"), "list_files")["path"]["enum"]
+    assert folder[0] == "." and "reports" in folder and "notes/todo.md" not in folder
+
+
+@pytest.mark.parametrize(
+    ("request_text", "good", "bad"),
+    [
+        ("What do my notes say about the harbour budget?", ["harbour budget", "the harbour budget"], ["project deadline", "harbour-budget", ""]),
+        ("According to my documents, who leads project Aurora?", ["project Aurora", "aurora leads"], ["project Aurora lead", "Aurora,"]),
+        ("Search my documents for the Kelvara eruption.", ["Kelvara eruption"], ["Kelvara eruption " * 9]),
+    ],
+)  # fmt: skip
+def test_a_search_query_is_made_of_the_requests_words(
+    request_text: str, good: list[str], bad: list[str]
+) -> None:
+    pattern = _props(_grounded(request_text), "search_documents")["query"]["pattern"]
+    for query in good:
+        assert re.fullmatch(pattern, query), query
+    for query in bad:
+        assert not re.fullmatch(pattern, query), query
 
 
 def test_integer_parameters_get_integers_only() -> None:

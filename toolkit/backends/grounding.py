@@ -9,6 +9,8 @@ the candidate values found in the request and recent turns (:mod:`toolkit.text.c
 - ``string`` parameters a tool marks ``"x-grounded": <kind>`` (``unit``, ``timezone``,
   ``filename``, ``date``, ``time``, ``quoted``, ``url``): an ``enum`` of those candidates, as
   written and normalised (``kg`` and ``kilogram``);
+- ``"x-grounded": "words"`` (a search query): a ``pattern`` of up to eight of the request's
+  own words; ``"folder"``: a file name, a word written next to "folder", or the default;
 - ``"x-grounded": "expression"`` (the calculator): a ``pattern`` that admits the request's
   numbers, the operators and the functions the calculator knows, so ``23% of 5,600`` cannot
   become ``.23.5600``;
@@ -16,8 +18,9 @@ the candidate values found in the request and recent turns (:mod:`toolkit.text.c
   ``destination``): when the text says which is which ("from X", "to Y"), each side is
   offered only its own, so the pair cannot be swapped.
 
-A parameter with no candidates, or a free-text one (a query), keeps its schema: the model
-still writes what the request does not contain. :func:`ungrounded_numbers` checks a call
+A marked string parameter with a default and no candidates takes its default; one the
+request does give a value for, that value. A parameter with no candidates, or an unmarked
+one, keeps its schema: the model still writes what the request does not contain. :func:`ungrounded_numbers` checks a call
 after the fact (for backends without grammars, such as Ollama).
 """
 
@@ -31,6 +34,13 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
 
+from toolkit.backends.value_patterns import (
+    MAX_ENUM,
+    expression_pattern,
+    folder_names,
+    grounded_text_gbnf,
+    words_pattern,
+)
 from toolkit.text.candidates import Candidate, Candidates, extract_candidates
 
 __all__ = [
@@ -44,13 +54,11 @@ __all__ = [
     "mark_grounded",
     "request_turns",
     "ungrounded_numbers",
+    "words_pattern",
 ]
 
 GROUNDED_KEY = "x-grounded"
 """The JSON-schema key a tool sets on a string parameter to have it grounded, with its kind."""
-
-MAX_ENUM = 48
-"""Most values one grounded parameter offers (the first found, the request's first)."""
 
 _KIND_LISTS = {
     "unit": "units",
@@ -148,60 +156,6 @@ def grounded_values(found: Sequence[Candidate]) -> list[str]:
     return values[:MAX_ENUM]
 
 
-def _number_forms(found: Sequence[Candidate], *, percent_as_fraction: bool) -> list[str]:
-    """The ways the numbers may be written: as in the request, and plain (``2,340``, ``2340``).
-
-    With ``percent_as_fraction``, "17%" is offered as ``17%`` or ``0.17``, never a bare 17.
-    """
-    forms: list[str] = []
-    for c in found:
-        plain = str(round(c.value / 100, 12)) if percent_as_fraction and c.role == "percent" else str(c.value)
-        for form in (c.text.strip(), plain):
-            if form and re.fullmatch(r"[\d., %]+", form) and form not in forms:
-                forms.append(form)
-    return forms
-
-
-def expression_pattern(found: Sequence[Candidate]) -> str | None:
-    """A regex for arithmetic over the request's numbers, or None if it has none.
-
-    Terms are the request's numbers (as written, plain; a percentage as written or as a fraction),
-    ``pi`` and ``e``, each behind any openers (``sqrt(``, ``(``, a minus) and before any
-    ``)``; an operator (``+ - * / // % ** ^ ,`` or ``of``) must stand between two terms, so
-    two numbers can never run together into one the request does not hold.
-    """
-    numbers = _number_forms(found, percent_as_fraction=True)
-    if not numbers:
-        return None
-    # Longest first, so a grammar never stops inside a longer number. "." is written "[.]":
-    # llama.cpp's grammar parser knows no "\." escape inside a literal.
-    atoms = [n.replace(".", "[.]") for n in sorted(numbers, key=len, reverse=True)[: MAX_ENUM * 2]]
-    term = f"({'|'.join(_FN_OPENERS)}|\\( ?|- ?)*({'|'.join([*atoms, 'pi', 'e'])})( ?\\))*"
-    op = " ?(\\*\\*|//|[-+*/%^,]|of) ?"
-    return f"^ ?{term}({op}{term})* ?$"
-
-
-_FN_OPENERS = tuple(
-    f"{name} ?\\( ?" for name in ("sqrt", "log10", "log", "exp", "sin", "cos", "tan", "abs", "round")
-)
-
-
-def grounded_text_gbnf(found: Candidates) -> str | None:
-    """A grammar for a text answer whose numbers are all numbers of the request or the tool
-    results (as written or plain), or None when they hold none.
-
-    A small model answering from a tool result copies its number wrong ("397.8" became
-    "39.78"); under this grammar a digit can only start one of the numbers it was given.
-    Like any text answer, the first character cannot open a call.
-    """
-    forms = [f for f in _number_forms(found.numbers, percent_as_fraction=False) if " " not in f]
-    if not forms:
-        return None
-    numbers = " | ".join(f'"{f}"' for f in sorted(forms, key=len, reverse=True)[: MAX_ENUM * 2])
-    # Braces never: an answer from a tool result has no JSON to write (a small model copies calls).
-    return f"root ::= ([^{{[ \\t\\n0-9] | num) ([^{{}}0-9] | num)*\nnum ::= {numbers}\n"
-
-
 def _role_of(name: str) -> tuple[str, str] | None:
     """("from"|"to", the name with the role word taken out) for a paired parameter name."""
     low = name.lower()
@@ -221,6 +175,13 @@ def _paired_roles(props: dict[str, Any]) -> dict[str, str]:
     for _, (role, stem) in roles.items():
         stems.setdefault(stem, set()).add(role)
     return {name: role for name, (role, stem) in roles.items() if stems[stem] == {"from", "to"}}
+
+
+def _marked_for_the_other(found: list[Candidate], role: str | None) -> bool:
+    """The text gives every candidate the other role of the pair ``role`` belongs to."""
+    return (
+        role is not None and bool(found) and all(c.role in ("from", "to") and c.role != role for c in found)
+    )
 
 
 def _for_role(found: list[Candidate], role: str | None) -> list[Candidate]:
@@ -248,11 +209,22 @@ def _ground_property(prop: Any, found: Candidates, role: str | None) -> Any:
     if marker == "expression":
         pattern = expression_pattern(found.numbers)
         return {**_plain(prop), "type": "string", "pattern": pattern} if pattern else prop
+    if marker == "words":
+        pattern = words_pattern(found.ngrams)
+        return {**_plain(prop), "type": "string", "pattern": pattern} if pattern else prop
     default = prop.get("default")
+    if marker == "folder":
+        values = [*grounded_values(found.filenames), *folder_names(found.ngrams)][:MAX_ENUM]
+        if isinstance(default, str) and default not in values:
+            values.insert(0, default)
+        return {**_plain(prop), "type": "string", "enum": values} if values else prop
     if isinstance(marker, str) and marker in _KIND_LISTS:
-        values = grounded_values(_for_role(getattr(found, _KIND_LISTS[marker]), role))
-        if isinstance(default, str) and values and default not in values:
-            values.append(default)  # an optional parameter can still say its default
+        pool = getattr(found, _KIND_LISTS[marker])
+        values = grounded_values(_for_role(pool, role))
+        if isinstance(default, str) and (not values or _marked_for_the_other(pool, role)):
+            # The request names none ("What time is it?") or only the pair's other side ("until
+            # 2026-12-25"): the default. A value it does name is meant instead of the default.
+            values = [default]
         return {**_plain(prop), "type": "string", "enum": values} if values else prop
     if kinds & {"number", "integer"} and not kinds & {"string", "object", "array"}:
         numbers = _number_values(_for_role(found.numbers, role), integer=kinds == {"integer"})
@@ -302,10 +274,81 @@ def ground_schemas(schemas: Sequence[dict[str, Any]], found: Candidates) -> list
         params = grounded["function"].get("parameters") or {}
         props = params.get("properties") or {}
         roles = _paired_roles(props)
+        original = dict(props)
         for name, prop in props.items():
             props[name] = _ground_property(prop, found, roles.get(name))
+        if props:
+            grounded["function"]["parameters"] = _using_the_request(params, original, found)
         out.append(grounded)
     return out
+
+
+def _using_the_request(params: dict[str, Any], original: dict[str, Any], found: Candidates) -> dict[str, Any]:
+    """``params`` with the optional parameters a call must name to use the request's values.
+
+    A small model stops a call early ("90 days after 2026-01-15" became ``{"start":
+    "2026-01-15"}``). When the request writes numbers and no required parameter takes a
+    number, the call must name one of the optional number parameters (one schema per choice,
+    under ``anyOf``); when it writes k values of a grounded kind, the first k optional
+    parameters of that kind offered one are required (two dates: ``start`` and ``until``).
+    Optional parameters with a default that no value is left for are taken out: one date is
+    not both ``start`` and ``until``, one number not both ``add_weeks`` and ``add_months``.
+    """
+    required = list(params.get("required") or [])
+    optional = [n for n in original if n not in required and isinstance(original[n], dict)]
+    by_kind: dict[str, list[str]] = {}
+    for name in optional:
+        kind = original[name].get(GROUNDED_KEY)
+        if kind in _KIND_LISTS:
+            by_kind.setdefault(kind, []).append(name)
+    unused: set[str] = set()  # optional parameters left to their defaults
+    for kind, names in by_kind.items():
+        written = [c for c in getattr(found, _KIND_LISTS[kind]) if c.turn == 0]
+        values = set(grounded_values(written))
+        offered = [n for n in names if values & set(params["properties"][n].get("enum") or ())]
+        required += offered[: len(written)]  # one date: start, or until when "until" says so
+        if written and len(offered) >= len(written):
+            unused |= {n for n in names if n not in required and "default" in original[n]}
+    numeric = [n for n in original if _is_number(original[n]) and "enum" in params["properties"][n]]
+    numbers = sum(c.turn == 0 for c in found.numbers)
+    if not numbers or not numeric or set(numeric) & set(required):
+        return _without({**params, "required": required} if required else params, unused)
+    choices = (_named_by_unit(numeric, found) or numeric)[:MAX_CHOICES]
+    # One number, one parameter: the others keep their defaults ("3 weeks" is not 3 months too).
+    others = {n for n in numeric if "default" in original[n]} if numbers == 1 else set()
+    return {
+        "anyOf": [
+            _without({**params, "required": [*required, name]}, unused | (others - {name}))
+            for name in choices
+        ]
+    }
+
+
+def _without(params: dict[str, Any], names: set[str]) -> dict[str, Any]:
+    """``params`` without the (optional) parameters ``names``: a call cannot name them."""
+    if not names:
+        return params
+    props = {k: v for k, v in params["properties"].items() if k not in names}
+    return {**params, "properties": props}
+
+
+def _named_by_unit(names: list[str], found: Candidates) -> list[str]:
+    """The parameters whose name holds the unit written right after a request number
+    ("3 weeks" -> ``add_weeks``, not ``add_days``)."""
+    ends = [c.start + len(c.text) for c in found.numbers if c.turn == 0]
+    units = [u for u in found.units if u.turn == 0 and any(0 <= u.start - end <= 2 for end in ends)]
+    words = {w for u in units for w in (str(u.value).lower(), u.text.lower())}
+    words |= {w[:-1] for w in words if w.endswith("s")}
+    return [n for n in names if words & {part.rstrip("s") for part in n.lower().split("_")}]
+
+
+MAX_CHOICES = 4
+"""Most optional number parameters a call is offered to choose among (one schema each)."""
+
+
+def _is_number(prop: Any) -> bool:
+    kinds = _types(prop) if isinstance(prop, dict) else set()
+    return bool(kinds & {"number", "integer"}) and not kinds & {"string", "object", "array"}
 
 
 def ungrounded_numbers(args: dict[str, Any], schema: dict[str, Any], found: Candidates) -> list[str]:

@@ -262,18 +262,27 @@ def _bounded(prop: Any) -> Any:
 
 
 def _call_schema(fn: dict[str, Any]) -> dict[str, Any]:
-    params = dict(fn.get("parameters") or {"type": "object", "properties": {}})
+    params = fn.get("parameters") or {"type": "object", "properties": {}}
+    return {
+        "type": "object",
+        "properties": {"name": {"const": fn["name"]}, "parameters": _call_parameters(params)},
+        "required": ["name", "parameters"],
+        "additionalProperties": False,
+    }
+
+
+def _call_parameters(params: dict[str, Any]) -> dict[str, Any]:
+    """A tool's parameter schema with its strings bounded; grounded schemas may offer several
+    under ``anyOf`` (:mod:`toolkit.backends.grounding`)."""
+    if "anyOf" in params and "properties" not in params:
+        return {"anyOf": [_call_parameters(p) for p in params["anyOf"]]}
+    params = dict(params)
     params.setdefault("type", "object")
     if params.get("type") == "object" and not params.get("properties"):
         params = {"type": "object", "properties": {}, "additionalProperties": False}
     props = params.get("properties") or {}
     params["properties"] = {name: _bounded(prop) for name, prop in props.items()}
-    return {
-        "type": "object",
-        "properties": {"name": {"const": fn["name"]}, "parameters": params},
-        "required": ["name", "parameters"],
-        "additionalProperties": False,
-    }
+    return params
 
 
 # --------------------------------------------------------------------------- parsing

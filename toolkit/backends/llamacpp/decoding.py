@@ -68,6 +68,8 @@ class DecodeRequest:
         calling: The answer may be a tool call: it is buffered, not streamed.
         forced: The call is required (not ``auto``): the answer is a call from its first token.
         switch_to_text: The grammar decides only the first token (see :func:`generate_tokens`).
+        call_temperature: Temperature of a tool call's arguments, once the answer is a call
+            (None: ``sampling["temperature"]`` throughout).
         timeout: Seconds the generation may take, prompt evaluation included.
         wait_timeout: Seconds to wait for the shared model (0: do not wait; None: no limit).
         idle_timeout: Seconds the stream may stay paused while another caller waits.
@@ -82,6 +84,7 @@ class DecodeRequest:
     calling: bool = False
     forced: bool = False
     switch_to_text: bool = False
+    call_temperature: float | None = None
     timeout: float | None = None
     wait_timeout: float | None = None
     idle_timeout: float = math.inf
@@ -240,7 +243,12 @@ def _decode_held(
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     stop_text = StopMatcher(request.stops)
     tokens_out = generate_tokens(
-        llama, tokens, request.sampling, request.grammar, switch_to_text=request.switch_to_text
+        llama,
+        tokens,
+        request.sampling,
+        request.grammar,
+        switch_to_text=request.switch_to_text,
+        call_temperature=request.call_temperature if request.calling else None,
     )
     try:
         yield from _pieces(llama, tokens_out, request, out, decoder, stop_text, _stopper(deadline, cancel))
@@ -380,29 +388,42 @@ def evaluate_prompt(
 
 
 def generate_tokens(
-    llama: Any, tokens: list[int], sampling: dict[str, Any], grammar: Any, *, switch_to_text: bool
+    llama: Any,
+    tokens: list[int],
+    sampling: dict[str, Any],
+    grammar: Any,
+    *,
+    switch_to_text: bool,
+    call_temperature: float | None = None,
 ) -> Generator[int, None, None]:
     """``llama.generate`` under ``grammar``, checked token by token (see :class:`LazyGrammarSampler`).
 
     The prompt must already be evaluated (:func:`evaluate_prompt`): ``generate`` then finds
     it all in the cache and samples at once. With ``switch_to_text``, the grammar (tool
     calls or text) only decides the first token: an answer that does not open a call
-    continues unconstrained, as fast as plain chat.
+    continues unconstrained, as fast as plain chat. ``call_temperature`` (given only when the
+    answer may be a call) samples a call's arguments: from the first token when every answer
+    is a call, else from the token after the ``{`` that opens one.
     """
 
-    def run(prompt: list[int]) -> Any:
+    lazy = LazyGrammarSampler(llama, grammar) if grammar is not None else None
+
+    def run(prompt: list[int], temperature: float) -> Any:
+        if lazy is not None:  # its greedy shortcut holds only where penalties only lower logits
+            lazy.greedy = temperature == 0 and sampling["repeat_penalty"] >= 1
         return llama.generate(
             prompt,
             top_k=sampling["top_k"],
             top_p=sampling["top_p"],
             min_p=sampling["min_p"],
-            temp=sampling["temperature"],
+            temp=temperature,
             repeat_penalty=sampling["repeat_penalty"],
         )
 
+    temperature = sampling["temperature"]
+    as_call = temperature if call_temperature is None else call_temperature
     # The grammar is applied by a LazyGrammarSampler standing in for llama.sample.
-    gen = run(tokens)
-    lazy = LazyGrammarSampler(llama, grammar) if grammar is not None else None
+    gen = run(tokens, as_call if not switch_to_text else temperature)
     try:
         if lazy is not None:
             llama.sample = lazy
@@ -416,7 +437,10 @@ def generate_tokens(
         if not llama.detokenize([first]).startswith(b"{"):
             gen.close()
             del llama.sample  # text: unconstrained from here on
-            gen = run([*tokens, first])  # the prompt's KV cache is reused
+            gen = run([*tokens, first], temperature)  # the prompt's KV cache is reused
+        elif as_call != temperature:
+            gen.close()
+            gen = run([*tokens, first], as_call)  # a call: its arguments at their own temperature
         yield from gen
     finally:
         gen.close()

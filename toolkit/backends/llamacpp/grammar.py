@@ -8,7 +8,14 @@ the whole vocabulary (49K tokens for SmolLM2, 128K for Llama 3): decoding a tool
 0.55-0.62x plain speed. llama.cpp's own sampler does better, and so does this: sample with the
 ordinary chain, check only the chosen token against the grammar, and only when it is refused,
 mask the vocabulary with the grammar and sample again. Greedy decoding picks exactly what
-the full check picks; about a quarter of a tool call's tokens need the second pass.
+the full check picks; about a fifth of a tool call's tokens need the second pass.
+
+Under greedy decoding (:attr:`LazyGrammarSampler.greedy`) the second pass first checks only
+the :data:`TOP_TOKENS` likeliest tokens: the best of them the grammar allows is the token the
+full check would pick whenever its (penalised) logit is at least the best logit outside them,
+since penalties only lower a logit. Otherwise the whole vocabulary is checked, as before. A
+grounded grammar refuses the model's first choice often, and the full check costs ~8 ms a
+token on SmolLM2's 49K vocabulary (more on Llama 3's 128K); this one costs well under 1 ms.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ from toolkit.backends.tool_calling import TEXT_FIRST_GBNF, schema_gbnf, tool_cal
 from toolkit.errors import ConfigurationError
 
 __all__ = ["LazyGrammarSampler", "call_grammar", "compiled_grammar", "grammar_for", "text_grammar"]
+
+TOP_TOKENS = 512
+"""Tokens the greedy second pass checks before it checks the whole vocabulary."""
 
 _GRAMMARS: OrderedDict[str, Any] = OrderedDict()
 _GRAMMAR_CACHE_SIZE = 64  # schemas come from requests too (serve): the cache must not grow without end
@@ -117,7 +127,15 @@ class LazyGrammarSampler:
         self.one_array = llama_cpp.llama_token_data_array(
             data=self.one.ctypes.data_as(llama_cpp.llama_token_data_p), size=1, selected=-1, sorted=False
         )
-        self.tokens = self.resampled = 0
+        self.top = np.recarray((TOP_TOKENS,), dtype=self.candidates.candidates_data.dtype)
+        self.top_array = llama_cpp.llama_token_data_array(
+            data=self.top.ctypes.data_as(llama_cpp.llama_token_data_p),
+            size=TOP_TOKENS,
+            selected=-1,
+            sorted=False,
+        )
+        self.greedy = False  # set by the caller: temperature 0 and penalties that only lower logits
+        self.tokens = self.resampled = self.full_checks = 0
 
     def __call__(self, *args: Any, idx: int | None = None, **kwargs: Any) -> int:
         llama = self.llama
@@ -129,7 +147,11 @@ class LazyGrammarSampler:
         self.tokens += 1
         if not self._allowed(token):
             self.resampled += 1
-            token = self._pick(chain, logits, constrained=True)
+            best = self._pick_greedy(chain, logits) if self.greedy else None
+            if best is None:
+                self.full_checks += 1
+                best = self._pick(chain, logits, constrained=True)
+            token = best
         llama_cpp.llama_sampler_accept(chain, token)
         llama_cpp.llama_sampler_accept(self.grammar, token)
         return token
@@ -141,6 +163,25 @@ class LazyGrammarSampler:
             llama_cpp.llama_sampler_apply(self.grammar, ctypes.byref(self.candidates.candidates))
         llama_cpp.llama_sampler_apply(chain, ctypes.byref(self.candidates.candidates))
         return int(self.candidates.candidates_data.id[self.candidates.candidates.selected])
+
+    def _pick_greedy(self, chain: Any, logits: np.ndarray) -> int | None:
+        """The greedy pick among the grammar's tokens, found among the likeliest only; None
+        when it cannot be sure (then the whole vocabulary is checked)."""
+        if self.n_vocab <= TOP_TOKENS:
+            return None
+        ranked = np.argpartition(logits, -(TOP_TOKENS + 1))[-(TOP_TOKENS + 1) :]
+        outside = ranked[np.argmin(logits[ranked])]  # the best token not among the top
+        top = ranked[ranked != outside][:TOP_TOKENS]
+        self.top.id[:], self.top.logit[:], self.top.p[:] = top, logits[top], 0.0
+        self.top_array.size, self.top_array.selected, self.top_array.sorted = TOP_TOKENS, -1, False
+        llama_cpp.llama_sampler_apply(self.grammar, ctypes.byref(self.top_array))
+        if not np.isfinite(self.top.logit[: self.top_array.size]).any():
+            return None
+        llama_cpp.llama_sampler_apply(chain, ctypes.byref(self.top_array))
+        chosen = self.top_array.selected
+        if chosen < 0 or not self.top.logit[chosen] >= logits[outside]:
+            return None
+        return int(self.top.id[chosen])
 
     def _allowed(self, token: int) -> bool:
         self.one.id[0], self.one.logit[0], self.one.p[0] = token, 1.0, 0.0

@@ -26,9 +26,9 @@ from toolkit.backends._structured import structured_output_runnable
 from toolkit.backends.context import resolve_n_ctx
 from toolkit.backends.grounding import mark_grounded
 from toolkit.backends.llamacpp.decoding import DecodeRequest, Generation, decode
-from toolkit.backends.llamacpp.grammar import call_grammar, text_grammar
 from toolkit.backends.llamacpp.messages import chat_template, render_prompt
 from toolkit.backends.llamacpp.options import SAMPLING_OPTIONS, SETTINGS_FIELDS, call_params, setting_default
+from toolkit.backends.llamacpp.planning import plan_tools
 from toolkit.backends.llamacpp.runtime import LoadedModel, LoadKey, get_loaded_model
 from toolkit.backends.llamacpp.threads import OneThreadStreams
 from toolkit.backends.tool_calling import (
@@ -38,7 +38,7 @@ from toolkit.backends.tool_calling import (
     parse_tool_calls,
     tool_schemas,
 )
-from toolkit.backends.tool_router import routed_choice, tool_examples
+from toolkit.backends.tool_router import tool_examples
 from toolkit.errors import ConfigurationError
 from toolkit.gguf import read_gguf_info, validate_gguf_path
 from toolkit.hardware import gpu_offload_supported, physical_cores
@@ -171,6 +171,10 @@ class ChatLlama(OneThreadStreams, BaseChatModel):
             "tool marks x-grounded (units, time zones, files, the calculator's expression), can "
             "only take values the request or recent turns contain (toolkit.backends.grounding)."
         ),
+    )
+
+    tool_call_temperature: float | None = Field(
+        default=0.0, ge=0.0, le=2.0, description="A call's arguments' temperature (None: temperature)."
     )
 
     _loaded: LoadedModel | None = PrivateAttr(default=None)
@@ -336,39 +340,31 @@ class ChatLlama(OneThreadStreams, BaseChatModel):
         Raises:
             ConfigurationError: ``response_format`` and tools in the same call.
         """
-        tools: list[dict[str, Any]] | None = params.pop("tools")
-        names = [t["function"]["name"] for t in tools or []]
-        choice = normalize_tool_choice(params.pop("tool_choice"), names) if tools else "none"
-        grammar = params.pop("grammar")
-        text_first = False
-        if tools and choice == "auto" and self.tool_router != "model":
-            template = self._template(self.loaded)
-            choice = routed_choice(self.tool_router, template, messages, tools, params.pop("tool_examples"))
-            if choice == "none":
-                tools = None  # a small model answers better without a tool list it will not use
-                # ...but it may copy an earlier call from the history: the answer must be text.
-                text_first = grammar is None
-        calling = choice != "none"
-        if calling and grammar is not None:
-            raise ConfigurationError("response_format and tools cannot be used in the same call")
+        names = [t["function"]["name"] for t in params["tools"] or []]
+        plan = plan_tools(
+            messages,
+            params,
+            router=self.tool_router,
+            template=lambda: self._template(self.loaded),
+            ground=self.ground_arguments,
+        )
         examples = params.pop("tool_call_examples")
-        prompt = self.render_prompt(messages, tools=tools, tool_choice=choice, call_examples=examples)
-        if calling:
-            parallel = params.pop("parallel_tool_calls")
-            grammar = call_grammar(tools or [], choice, parallel, messages if self.ground_arguments else None)
-        elif text_first:
-            grammar, whole_answer = text_grammar(messages if self.ground_arguments else None)
-            text_first = not whole_answer  # else the grammar holds every token, not just the first
+        prompt = self.render_prompt(
+            messages, tools=plan.tools, tool_choice=plan.choice, call_examples=examples
+        )
+        call_temperature = self.tool_call_temperature if plan.calling else None
         request = DecodeRequest(
             sampling={k: params[k] for k in ("temperature", "top_p", "top_k", "min_p", "repeat_penalty")},
             seed=params["seed"],
-            repeatable=params["repeatable"],
+            # A forced call at temperature 0 is greedy from its first token: as repeatable.
+            repeatable=params["repeatable"] or (plan.forced and call_temperature == 0),
             max_tokens=params["max_tokens"],
             stops=[s for s in dict.fromkeys(params["stop"]) if s],
-            grammar=grammar,
-            calling=calling,
-            forced=choice != "auto",
-            switch_to_text=choice == "auto" or text_first,
+            grammar=plan.grammar,
+            calling=plan.calling,
+            forced=plan.forced,
+            switch_to_text=plan.choice == "auto" or plan.text_first,
+            call_temperature=call_temperature,
             timeout=self.timeout,
             wait_timeout=self.model_wait_timeout,
             idle_timeout=self.model_idle_timeout,
