@@ -121,7 +121,9 @@ def test_lazy_grammar_sampling_picks_what_the_full_grammar_picks(
         ask = [HumanMessage(item.prompt)]
         ours = ours_llm.bind_tools(tool_list, tool_choice=item.tool).invoke(ask)
         prompt = llm.render_prompt(ask, tools=schemas, tool_choice=item.tool, call_examples=examples)
-        offered = ground_schemas(mark_grounded(schemas, tool_list), candidates_for(ask)) if grounded else schemas
+        offered = (
+            ground_schemas(mark_grounded(schemas, tool_list), candidates_for(ask)) if grounded else schemas
+        )
         grammar = LlamaGrammar.from_string(tool_call_gbnf(offered, item.tool, parallel=False), verbose=False)
         tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
         out: list[int] = []
