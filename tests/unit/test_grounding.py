@@ -7,6 +7,7 @@ import json
 import re
 import tempfile
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +21,7 @@ from toolkit.backends.grounding import (
     ground_schemas,
     mark_grounded,
     request_turns,
+    unfillable,
     ungrounded_numbers,
 )
 from toolkit.backends.tool_calling import tool_call_gbnf, tool_schemas
@@ -297,3 +299,39 @@ def test_tools_without_native_format_get_worked_examples_within_the_budget() -> 
         call = json.loads(line.split(" -> ", 1)[1])
         assert set(call) == {"name", "parameters"}
     assert "Examples:" not in tools_system_prompt(tool_schemas(tools), "auto")
+
+
+@pytest.mark.parametrize(
+    ("request_text", "tool", "missing"),
+    [
+        ("Convert the weight to pounds.", "convert_units", ["value"]),  # no number to convert
+        ("Convert 5 feet into meters.", "convert_units", []),
+        ("Open my notes and show them.", "read_file", ["path"]),  # no file named
+        ("Show me the contents of reports/q3.md.", "read_file", []),
+        ("What is the meaning of life?", "calculator", []),  # free text: not for grounding to judge
+    ],
+)
+def test_required_values_the_request_cannot_fill(request_text: str, tool: str, missing: list[str]) -> None:
+    schema = _fn(_tools(), tool)
+    assert unfillable(schema, extract_candidates(request_text)) == missing
+
+
+def test_the_router_answers_in_text_when_a_call_would_invent_a_value() -> None:
+    from toolkit.backends.llamacpp.planning import plan_tools
+
+    def plan(request: str, ground: bool) -> str:
+        params = {
+            "tools": _tools(),
+            "tool_choice": "auto",
+            "grammar": None,
+            "tool_examples": {},
+            "parallel_tool_calls": False,
+        }
+        with patch("toolkit.backends.llamacpp.planning.routed_choice", return_value="convert_units"):
+            return plan_tools(
+                [HumanMessage(request)], params, router="similarity", template=lambda: "", ground=ground
+            ).choice
+
+    assert plan("Convert the weight to pounds.", ground=True) == "none"
+    assert plan("Convert the weight to pounds.", ground=False) == "convert_units"
+    assert plan("Convert 5 kg to pounds.", ground=True) == "convert_units"

@@ -53,6 +53,7 @@ __all__ = [
     "grounded_values",
     "mark_grounded",
     "request_turns",
+    "unfillable",
     "ungrounded_numbers",
     "words_pattern",
 ]
@@ -367,3 +368,24 @@ def ungrounded_numbers(args: dict[str, Any], schema: dict[str, Any], found: Cand
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value not in allowed:
             bad.append(f"{name}={value}")
     return bad
+
+
+def unfillable(schema: dict[str, Any], found: Candidates) -> list[str]:
+    """Required parameters of a tool that nothing in the request (or recent turns) can fill.
+
+    A required number when the conversation holds no number, a required ``x-grounded`` string
+    when it holds nothing of that kind: a call would have to invent the value, which grounding
+    exists to prevent. The tool router then answers in text instead of calling.
+    """
+    params = schema.get("function", schema).get("parameters") or {}
+    props = params.get("properties") or {}
+    missing = []
+    for name in params.get("required") or ():
+        prop = props.get(name)
+        if not isinstance(prop, dict) or {"enum", "const", "default"} & prop.keys():
+            continue
+        kind = prop.get(GROUNDED_KEY)
+        pool = getattr(found, _KIND_LISTS[kind]) if kind in _KIND_LISTS else None
+        if pool == [] or (kind is None and _is_number(prop) and not found.numbers):
+            missing.append(name)
+    return missing

@@ -12,6 +12,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
+from toolkit.backends.grounding import candidates_for, unfillable
 from toolkit.backends.llamacpp.grammar import call_grammar, text_grammar
 from toolkit.backends.tool_calling import normalize_tool_choice
 from toolkit.backends.tool_router import routed_choice
@@ -70,6 +71,8 @@ def plan_tools(
     text_first = False
     if tools and choice == "auto" and router != "model":
         choice = routed_choice(router, template(), messages, tools, examples)
+        if ground and choice not in ("auto", "none") and _unfillable(tools, choice, messages):
+            choice = "none"  # the call would have to invent a required value: answer in text
         if choice == "none":
             tools = None  # a small model answers better without a tool list it will not use
             # ...but it may copy an earlier call from the history: the answer must be text.
@@ -84,3 +87,8 @@ def plan_tools(
         grammar, whole_answer = text_grammar(grounded_in)
         text_first = not whole_answer  # else the grammar holds every token, not just the first
     return ToolPlan(tools=tools, choice=choice, grammar=grammar, calling=calling, text_first=text_first)
+
+
+def _unfillable(tools: list[dict[str, Any]], name: str, messages: Sequence[BaseMessage]) -> bool:
+    schema = next((t for t in tools if t["function"]["name"] == name), None)
+    return schema is not None and bool(unfillable(schema, candidates_for(messages)))
