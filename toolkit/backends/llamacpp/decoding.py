@@ -69,7 +69,7 @@ class DecodeRequest:
         forced: The call is required (not ``auto``): the answer is a call from its first token.
         switch_to_text: The grammar decides only the first token (see :func:`generate_tokens`).
         call_temperature: Temperature of a tool call's arguments, once the answer is a call
-            (None: ``sampling["temperature"]`` throughout).
+            (None: ``sampling["temperature"]`` throughout; always None when not ``calling``).
         timeout: Seconds the generation may take, prompt evaluation included.
         wait_timeout: Seconds to wait for the shared model (0: do not wait; None: no limit).
         idle_timeout: Seconds the stream may stay paused while another caller waits.
@@ -248,7 +248,7 @@ def _decode_held(
         request.sampling,
         request.grammar,
         switch_to_text=request.switch_to_text,
-        call_temperature=request.call_temperature if request.calling else None,
+        call_temperature=request.call_temperature,
     )
     try:
         yield from _pieces(llama, tokens_out, request, out, decoder, stop_text, _stopper(deadline, cancel))

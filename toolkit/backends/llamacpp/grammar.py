@@ -32,9 +32,10 @@ import numpy as np
 from langchain_core.messages import BaseMessage, ToolMessage
 from llama_cpp._internals import LlamaTokenDataArray
 
-from toolkit.backends.grounding import candidates_for, ground_schemas, grounded_text_gbnf
+from toolkit.backends.grounding import ground_schemas, grounded_text_gbnf
 from toolkit.backends.tool_calling import TEXT_FIRST_GBNF, schema_gbnf, tool_call_gbnf
 from toolkit.errors import ConfigurationError
+from toolkit.text.candidates import Candidates
 
 __all__ = ["LazyGrammarSampler", "call_grammar", "compiled_grammar", "grammar_for", "text_grammar"]
 
@@ -59,26 +60,24 @@ def compiled_grammar(gbnf: str) -> Any:
     return grammar
 
 
-def call_grammar(
-    tools: list[dict[str, Any]], choice: str, parallel: bool, grounded_in: Sequence[BaseMessage] | None
-) -> Any:
-    """The compiled grammar of a tool-calling turn; its values are grounded in the request
-    when ``grounded_in`` (the conversation) is given (:mod:`toolkit.backends.grounding`)."""
-    if grounded_in is not None:
-        tools = ground_schemas(tools, candidates_for(grounded_in))
+def call_grammar(tools: list[dict[str, Any]], choice: str, parallel: bool, found: Candidates | None) -> Any:
+    """The compiled grammar of a tool-calling turn; its values are grounded in the request's
+    candidates ``found``, when given (:mod:`toolkit.backends.grounding`)."""
+    if found is not None:
+        tools = ground_schemas(tools, found)
     return compiled_grammar(tool_call_gbnf(tools, choice, parallel=parallel))
 
 
-def text_grammar(grounded_in: Sequence[BaseMessage] | None) -> tuple[Any, bool]:
+def text_grammar(messages: Sequence[BaseMessage], found: Candidates | None) -> tuple[Any, bool]:
     """The grammar of a text-only answer, and whether it holds for the whole answer.
 
-    Right after a tool result, when grounded (``grounded_in``, the conversation, given), every
-    number of the answer must be one of the request or the results
+    Right after a tool result, when grounded (the conversation's candidates ``found`` given),
+    every number of the answer must be one of the request or the results
     (:func:`~toolkit.backends.grounding.grounded_text_gbnf`). Otherwise only the first token is
     held: it must not open a call.
     """
-    if grounded_in and isinstance(grounded_in[-1], ToolMessage):
-        gbnf = grounded_text_gbnf(candidates_for(grounded_in))
+    if found is not None and messages and isinstance(messages[-1], ToolMessage):
+        gbnf = grounded_text_gbnf(found)
         if gbnf is not None:
             return compiled_grammar(gbnf), True
     return compiled_grammar(TEXT_FIRST_GBNF), False

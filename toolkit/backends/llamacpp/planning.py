@@ -17,6 +17,7 @@ from toolkit.backends.llamacpp.grammar import call_grammar, text_grammar
 from toolkit.backends.tool_calling import normalize_tool_choice
 from toolkit.backends.tool_router import routed_choice
 from toolkit.errors import ConfigurationError
+from toolkit.text.candidates import Candidates
 
 __all__ = ["ToolPlan", "plan_tools"]
 
@@ -69,9 +70,11 @@ def plan_tools(
     examples = params.pop("tool_examples")
     parallel = params.pop("parallel_tool_calls")
     text_first = False
+    # The conversation's candidate values, read once a turn, and only when tools are offered.
+    found = candidates_for(messages) if ground and tools else None
     if tools and choice == "auto" and router != "model":
         choice = routed_choice(router, template(), messages, tools, examples)
-        if ground and choice not in ("auto", "none") and _unfillable(tools, choice, messages):
+        if found is not None and choice not in ("auto", "none") and _unfillable(tools, choice, found):
             choice = "none"  # the call would have to invent a required value: answer in text
         if choice == "none":
             tools = None  # a small model answers better without a tool list it will not use
@@ -80,15 +83,14 @@ def plan_tools(
     calling = choice != "none"
     if calling and grammar is not None:
         raise ConfigurationError("response_format and tools cannot be used in the same call")
-    grounded_in = messages if ground else None
     if calling:
-        grammar = call_grammar(tools or [], choice, parallel, grounded_in)
+        grammar = call_grammar(tools or [], choice, parallel, found)
     elif text_first:
-        grammar, whole_answer = text_grammar(grounded_in)
+        grammar, whole_answer = text_grammar(messages, found)
         text_first = not whole_answer  # else the grammar holds every token, not just the first
     return ToolPlan(tools=tools, choice=choice, grammar=grammar, calling=calling, text_first=text_first)
 
 
-def _unfillable(tools: list[dict[str, Any]], name: str, messages: Sequence[BaseMessage]) -> bool:
+def _unfillable(tools: list[dict[str, Any]], name: str, found: Candidates) -> bool:
     schema = next((t for t in tools if t["function"]["name"] == name), None)
-    return schema is not None and bool(unfillable(schema, candidates_for(messages)))
+    return schema is not None and bool(unfillable(schema, found))
