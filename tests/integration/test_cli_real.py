@@ -145,6 +145,12 @@ def test_summarize_and_translate_files_offline(tmp_path: Path) -> None:
             'convert_units(value=2340, from_unit="kg", to_unit="pounds")',
             "5158.82",
         ),
+        # before, value=17: "17% of 2,340 kg" is one quantity, 397.8 kg
+        (
+            "What is 17% of 2,340 kg in pounds?",
+            'convert_units(value=397.8, from_unit="kg", to_unit="pounds")',
+            "876.999",
+        ),
     ],
 )
 def test_agent_answers_from_grounded_calls(question: str, call: str, answer: str) -> None:

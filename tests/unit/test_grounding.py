@@ -66,7 +66,10 @@ def test_the_issue_transcripts_are_grounded() -> None:
     assert convert["from_unit"]["enum"] == ["kg", "kilogram"]
     assert convert["to_unit"]["enum"] == ["pounds", "pound"]  # no swap possible
     percent = _props(_grounded("What is 17% of 2,340 kg in pounds?"), "convert_units")
-    assert set(percent["value"]["enum"]) == {17, 0.17, 2340}
+    assert set(percent["value"]["enum"]) == {17, 0.17, 2340}  # the written numbers alone...
+    request = [HumanMessage("What is 17% of 2,340 kg in pounds?")]
+    of = _props(ground_schemas(_tools(), candidates_for(request)), "convert_units")
+    assert of["value"]["enum"] == [397.8]  # ...and the quantity the phrase names: 17% of 2,340 kg
     assert "lb," not in percent["to_unit"]["enum"]
     assert percent["from_unit"]["enum"] == ["kg", "kilogram"] and percent["to_unit"]["enum"] == [
         "pounds",
@@ -335,3 +338,55 @@ def test_the_router_answers_in_text_when_a_call_would_invent_a_value() -> None:
     assert plan("Convert the weight to pounds.", ground=True) == "none"
     assert plan("Convert the weight to pounds.", ground=False) == "convert_units"
     assert plan("Convert 5 kg to pounds.", ground=True) == "convert_units"
+
+
+def test_a_percent_of_phrase_is_one_quantity_unless_the_tool_takes_the_percentage() -> None:
+    found = candidates_for([HumanMessage("Tip 18% of the $84 bill, and what is 5% of 3,000?")])
+    assert [(c.value, c.text) for c in found.numbers if c.role == "percent of"] == [
+        (15.12, "18% of the $84"),
+        (150, "5% of 3,000"),
+    ]
+    tip = {
+        "type": "function",
+        "function": {
+            "name": "tip_amount",
+            "description": "Tip to leave on a bill.",
+            "parameters": {
+                "type": "object",
+                "properties": {"bill": {"type": "number"}, "percent": {"type": "number"}},
+                "required": ["bill", "percent"],
+            },
+        },
+    }
+    scale = {**tip, "function": {**tip["function"], "name": "scale", "parameters": {
+        "type": "object", "properties": {"amount": {"type": "number"}}, "required": ["amount"]}}}  # fmt: skip
+    tip_props, scale_props = (
+        s["function"]["parameters"]["properties"] for s in ground_schemas([tip, scale], found)
+    )
+    assert 84 in tip_props["bill"]["enum"] and 18 in tip_props["percent"]["enum"]  # takes the percentage
+    assert scale_props["amount"]["enum"] == [15.12, 150]  # takes the quantity
+    calc = _props(ground_schemas(_tools(), found), "calculator")["expression"]["pattern"]
+    assert re.fullmatch(calc, "5% of 3,000") and not re.search(
+        r"15\[?\.", calc
+    )  # the expression keeps its terms
+
+
+def test_the_router_answers_in_text_when_the_tool_does_another_thing() -> None:
+    from toolkit.backends.llamacpp.planning import plan_tools
+
+    def plan(request: str, examples: dict[str, list[str]]) -> str:
+        params = {
+            "tools": _tools(),
+            "tool_choice": "auto",
+            "grammar": None,
+            "tool_examples": examples,
+            "parallel_tool_calls": False,
+        }
+        with patch("toolkit.backends.llamacpp.planning.routed_choice", return_value="convert_units"):
+            return plan_tools(
+                [HumanMessage(request)], params, router="similarity", template=lambda: "", ground=True
+            ).choice
+
+    assert plan("Convert 5 kg to pounds.", {}) == "convert_units"
+    assert plan("Buy 5 kg of apples.", {}) == "none"
+    assert plan("Buy 5 kg of apples.", {"convert_units": ["buy and convert 5 kg"]}) == "convert_units"

@@ -27,6 +27,7 @@ after the fact (for backends without grammars, such as Ollama).
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -46,6 +47,7 @@ from toolkit.text.candidates import Candidate, Candidates, extract_candidates
 __all__ = [
     "GROUNDED_KEY",
     "MAX_ENUM",
+    "PERCENT_OF",
     "candidates_for",
     "expression_pattern",
     "ground_schemas",
@@ -126,9 +128,55 @@ def request_turns(messages: Sequence[BaseMessage], history: int = 4) -> tuple[st
 
 
 def candidates_for(messages: Sequence[BaseMessage]) -> Candidates:
-    """The candidate values of a conversation's latest request."""
+    """The candidate values of a conversation's latest request, with the quantities its
+    "P% of N" phrases name (:data:`PERCENT_OF`)."""
     request, history = request_turns(messages)
-    return extract_candidates(request, history=history)
+    found = extract_candidates(request, history=history)
+    return replace(found, numbers=[*found.numbers, *_percents_of(request, found.numbers)])
+
+
+PERCENT_OF = "percent of"
+"""The role of a number the request names as "P% of N" (its value P * N / 100, its text the
+phrase): a number parameter of a tool that takes no percentage is offered it in place of P
+and N ("17% of 2,340 kg in pounds" converts 397.8 kg)."""
+_OF = re.compile(r"\s+of\s+(?:(?:the|an?|my|our|your|their|his|her)\s+)?[$€£¥₹]?")
+_TAKES_PERCENT = re.compile(r"(?i)percent|rate|fraction|ratio|%")
+
+
+def _percents_of(request: str, numbers: Sequence[Candidate]) -> list[Candidate]:
+    written = [c for c in numbers if c.turn == 0]
+    out = []
+    for p, n in itertools.pairwise(written):
+        if p.role == "percent" and _OF.fullmatch(request, p.start + len(p.text), n.start):
+            value = round(p.value * n.value / 100, 10)
+            value = int(value) if float(value).is_integer() else value
+            out.append(
+                Candidate("number", value, request[p.start : n.start + len(n.text)], p.start, PERCENT_OF)
+            )
+    return out
+
+
+def _numbers_for(props: dict[str, Any], found: Candidates) -> Candidates:
+    """``found`` with the numbers a tool's parameters ``props`` are offered: the "P% of N"
+    quantities in place of P and N, unless a parameter takes the percentage itself (or an
+    expression holds it)."""
+    derived = [c for c in found.numbers if c.role == PERCENT_OF]
+    if not derived:
+        return found
+    written = [c for c in found.numbers if c.role != PERCENT_OF]
+    takes = any(
+        isinstance(p, dict)
+        and (
+            p.get(GROUNDED_KEY) == "expression"
+            or (_is_number(p) and _TAKES_PERCENT.search(f"{n} {p.get('description', '')}"))
+        )
+        for n, p in props.items()
+    )
+    if takes:
+        return replace(found, numbers=written)
+    spans = [(d.turn, d.start, d.start + len(d.text)) for d in derived]
+    kept = [c for c in written if not any(t == c.turn and a <= c.start < b for t, a, b in spans)]
+    return replace(found, numbers=sorted([*kept, *derived], key=lambda c: (c.turn, c.start)))
 
 
 def _number_values(found: Sequence[Candidate], integer: bool) -> list[int | float]:
@@ -276,10 +324,11 @@ def ground_schemas(schemas: Sequence[dict[str, Any]], found: Candidates) -> list
         props = params.get("properties") or {}
         roles = _paired_roles(props)
         original = dict(props)
+        offered = _numbers_for(props, found)
         for name, prop in props.items():
-            props[name] = _ground_property(prop, found, roles.get(name))
+            props[name] = _ground_property(prop, offered, roles.get(name))
         if props:
-            grounded["function"]["parameters"] = _using_the_request(params, original, found)
+            grounded["function"]["parameters"] = _using_the_request(params, original, offered)
         out.append(grounded)
     return out
 

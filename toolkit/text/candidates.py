@@ -301,7 +301,7 @@ def _files(text: str, mask: bytearray) -> Iterator[Candidate]:
 
 
 @functools.cache
-def _registry() -> tuple[Any, frozenset[str]]:
+def unit_registry() -> tuple[Any, frozenset[str]]:
     import pint  # heavy: loaded on first use
 
     registry: Any = pint.UnitRegistry()
@@ -311,7 +311,7 @@ def _registry() -> tuple[Any, frozenset[str]]:
 @functools.lru_cache(maxsize=4096)
 def _pint_unit(word: str) -> str | None:
     try:
-        return str(_registry()[0].parse_units(word))
+        return str(unit_registry()[0].parse_units(word))
     except Exception:  # pint raises several unrelated types for a word it cannot read
         return None
 
@@ -327,7 +327,7 @@ def _unit_value(word: str, after_number: bool) -> str | None:
         return _pint_unit(word) if after_number and (lower == "in" or lower not in _STOP) else None
     stems = (lower, lower.removesuffix("s"), lower.removesuffix("es"))
     bases = {b for s in stems for b in (s, *(s[len(p) :] for p in _PREFIXES if s.startswith(p)))}
-    bases &= _registry()[1]
+    bases &= unit_registry()[1]
     if not bases or any(b in _NOT_UNITS for b in bases) or (lower in _SINGULAR and not after_number):
         return None
     return _pint_unit(word) or _pint_unit(lower)

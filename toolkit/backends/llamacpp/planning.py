@@ -14,6 +14,7 @@ from langchain_core.messages import BaseMessage
 
 from toolkit.backends.grounding import candidates_for, unfillable
 from toolkit.backends.llamacpp.grammar import call_grammar, text_grammar
+from toolkit.backends.request_fit import misfit
 from toolkit.backends.tool_calling import normalize_tool_choice
 from toolkit.backends.tool_router import routed_choice
 from toolkit.errors import ConfigurationError
@@ -74,8 +75,12 @@ def plan_tools(
     found = candidates_for(messages) if ground and tools else None
     if tools and choice == "auto" and router != "model":
         choice = routed_choice(router, template(), messages, tools, examples)
-        if found is not None and choice not in ("auto", "none") and _unfillable(tools, choice, found):
-            choice = "none"  # the call would have to invent a required value: answer in text
+        if (
+            found is not None
+            and choice not in ("auto", "none")
+            and _cannot_serve(tools, choice, found, messages, examples)
+        ):
+            choice = "none"  # the call would invent a value or do another thing: answer in text
         if choice == "none":
             tools = None  # a small model answers better without a tool list it will not use
             # ...but it may copy an earlier call from the history: the answer must be text.
@@ -91,6 +96,19 @@ def plan_tools(
     return ToolPlan(tools=tools, choice=choice, grammar=grammar, calling=calling, text_first=text_first)
 
 
-def _unfillable(tools: list[dict[str, Any]], name: str, found: Candidates) -> bool:
+def _cannot_serve(
+    tools: list[dict[str, Any]],
+    name: str,
+    found: Candidates,
+    messages: Sequence[BaseMessage],
+    examples: dict[str, Sequence[str]],
+) -> bool:
+    """The routed tool would have to invent a required value, or cannot do what the request asks."""
     schema = next((t for t in tools if t["function"]["name"] == name), None)
-    return schema is not None and bool(unfillable(schema, found))
+    if schema is None:
+        return False
+    request = messages[-1].text if messages else ""
+    return (
+        bool(unfillable(schema, found))
+        or misfit(schema, request, found, examples.get(name) or ()) is not None
+    )
