@@ -131,18 +131,21 @@ class ToolGuardMiddleware(AgentMiddleware):
         self.timeout = timeout
         self.tools = []
 
-    def _error(self, request: ToolCallRequest, text: str) -> ToolMessage:
+    def _error(self, request: ToolCallRequest, text: str, *, timed_out: bool = False) -> ToolMessage:
         name = request.tool_call["name"]
         return ToolMessage(
             content=f"Error: the tool {name} {text}",
             name=name,
             tool_call_id=request.tool_call["id"] or "",
             status="error",
+            response_metadata={"timed_out": True} if timed_out else {},  # no repair turn for it
         )
 
     def _timed_out(self, request: ToolCallRequest) -> ToolMessage:
         return self._error(
-            request, f"timed out after {self.timeout:g} s. Try other input or answer without it."
+            request,
+            f"timed out after {self.timeout:g} s. Try other input or answer without it.",
+            timed_out=True,
         )
 
     def _failed(self, request: ToolCallRequest, exc: Exception) -> ToolMessage:

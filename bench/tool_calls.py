@@ -12,7 +12,9 @@ clock, dates, units, document search over a 5-file index, workspace files), gree
 Printed per chooser: format-valid rate (a text answer or a schema-valid call; target 100%),
 tool-selection accuracy (tool prompts), argument accuracy (of correctly chosen calls: running
 the tool with the model's arguments gives what the expected arguments give; for document
-search, the query names the subject), spurious-call rate (small talk answered with a call).
+search, the query names the subject), spurious-call rate (small talk answered with a call),
+and repair turns: how many chosen calls the tool itself rejected, and how many of those had
+the right arguments after one repair turn (the error back to the model, the same grammar).
 Speed: decode tokens/s of forced calls under the tool grammar ÷ plain decoding of the same
 prompt (the tools listed, no grammar; target >= 0.8) and ÷ plain decoding of the request alone,
 and of auto-mode text answers ÷ plain, in rotating order.
@@ -62,7 +64,7 @@ def _args_ok(item: ToolPrompt, tool: Any, args: dict[str, Any]) -> bool:
 def _choose(bound: Any, tools: dict[str, Any], label: str) -> dict[str, Any]:
     from langchain_core.messages import HumanMessage
 
-    valid = chosen = args_ok = spurious = 0
+    valid = chosen = args_ok = spurious = repairs = repaired = 0
     failures: list[str] = []
     prompts: list[tuple[str, ToolPrompt | None]] = [(t.prompt, t) for t in TOOL_PROMPTS]
     prompts += [(p, None) for p in SMALL_TALK]
@@ -87,6 +89,9 @@ def _choose(bound: Any, tools: dict[str, Any], label: str) -> dict[str, Any]:
             args_ok += good
             if not good:
                 failures.append(f"args: {prompt!r} -> {calls[0]['args']}")
+            fixed = _repair_turn(bound, prompt, msg, tools[item.tool], item)
+            if fixed is not None:
+                repairs, repaired = repairs + 1, repaired + fixed
         else:
             failures.append(f"tool: {prompt!r} -> {[c['name'] for c in calls] or text[:60]!r}")
     n = len(prompts)
@@ -97,8 +102,27 @@ def _choose(bound: Any, tools: dict[str, Any], label: str) -> dict[str, Any]:
         "chosen": chosen,
         "args_ok": args_ok,
         "spurious": spurious,
+        "repairs": repairs,
+        "repaired": repaired,
         "failures": failures,
     }
+
+
+def _repair_turn(bound: Any, prompt: str, msg: Any, tool: Any, item: ToolPrompt) -> bool | None:
+    """None when the tool accepts the call; else whether one repair turn (its error back to the
+    model, the same grammar) gives a call with the right arguments."""
+    from langchain_core.messages import HumanMessage
+
+    call = msg.tool_calls[0]
+    try:
+        result = tool.invoke({**call, "type": "tool_call"})
+    except Exception:  # the bench's own tools always answer; a raise counts as a rejection
+        return False
+    if getattr(result, "status", None) != "error":
+        return None
+    again = bound.invoke([HumanMessage(prompt), msg, result])
+    calls = again.tool_calls
+    return bool(calls) and calls[0]["name"] == item.tool and _args_ok(item, tool, calls[0]["args"])
 
 
 def _held_out(model: Any, label: str, max_tokens: int) -> dict[str, Any]:
@@ -255,15 +279,17 @@ def main(argv: list[str] | None = None) -> int:
         f"model: {name} ({args.backend}); {len(TOOL_PROMPTS)} tool prompts, {len(SMALL_TALK)} small talk; tools: {', '.join(tools)}\n"
     )
     print(
-        "| chooser | format-valid | tool selection | arguments (of chosen) | spurious calls on small talk |"
+        "| chooser | format-valid | tool selection | arguments (of chosen) | spurious calls on small talk "
+        "| calls the tool rejected: repair turns, right after one |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['label']} | {r['valid']}/{r['n']} ({r['valid'] / r['n']:.0%}) "
             f"| {r['chosen']}/{len(TOOL_PROMPTS)} ({r['chosen'] / len(TOOL_PROMPTS):.0%}) "
             f"| {r['args_ok']}/{r['chosen']} ({r['args_ok'] / max(r['chosen'], 1):.0%}) "
-            f"| {r['spurious']}/{len(SMALL_TALK)} ({r['spurious'] / len(SMALL_TALK):.0%}) |"
+            f"| {r['spurious']}/{len(SMALL_TALK)} ({r['spurious'] / len(SMALL_TALK):.0%}) "
+            f"| {r['repairs']}, {r['repaired']} |"
         )
     if held:
         n, n_none = held[0]["n"], held[0]["n_none"]

@@ -139,3 +139,28 @@ def test_lazy_grammar_sampling_picks_what_the_full_grammar_picks(
         full = llama.detokenize(out).decode()
         assert ours.tool_calls and full.startswith("{")
         assert json.loads(full)["parameters"] == ours.tool_calls[0]["args"], (item.prompt, full)
+
+
+def test_a_rejected_call_gets_one_repair_turn(llm: ChatLlama, tool_list: list[Any]) -> None:
+    """The tool's error goes back once, under the same grounded grammar (issue 16): the
+    repaired call uses the request's unit, not the one the error rejected; a second error is
+    answered in text."""
+    from langchain_core.messages import AIMessage
+
+    tools = {t.name: t for t in tool_list}
+    bound = llm.model_copy(update={"tool_router": "similarity"}).bind_tools(tool_list)
+    ask = HumanMessage("How much is 12 stone in kilograms?")
+    bad = {
+        "name": "convert_units",
+        "args": {"value": 12, "from_unit": "stone", "to_unit": "meter"},
+        "id": "c1",
+    }
+    error = tools["convert_units"].invoke({**bad, "type": "tool_call"})
+    assert error.status == "error"
+    again = bound.invoke([ask, AIMessage("", tool_calls=[bad]), error])
+    assert [c["name"] for c in again.tool_calls] == ["convert_units"], again.content
+    assert again.tool_calls[0]["args"]["to_unit"] in ("kilograms", "kilogram")
+    assert "76.2" in tools["convert_units"].invoke(again.tool_calls[0]["args"])
+    twice = [ask, AIMessage("", tool_calls=[bad]), error, AIMessage("", tool_calls=[{**bad, "id": "c2"}])]
+    second = tools["convert_units"].invoke({**bad, "id": "c2", "type": "tool_call"})
+    assert not bound.invoke([*twice, second]).tool_calls  # one repair turn, not a loop

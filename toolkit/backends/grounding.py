@@ -115,9 +115,14 @@ def mark_grounded(schemas: Sequence[dict[str, Any]], tools: Sequence[Any]) -> li
 def request_turns(messages: Sequence[BaseMessage], history: int = 4) -> tuple[str, list[str]]:
     """The request a call answers (the last user message) and up to ``history`` turns before it.
 
-    Tool results after the request count as recent turns: a follow-up call may use them.
+    Tool results after the request count as recent turns: a follow-up call may use them. A
+    tool's error does not: it repeats the values it rejected, which a repair must not reuse.
     """
-    texts = [(m, m.text) for m in messages if isinstance(m, (HumanMessage, ToolMessage))]
+    texts = [
+        (m, m.text)
+        for m in messages
+        if isinstance(m, HumanMessage) or (isinstance(m, ToolMessage) and m.status != "error")
+    ]
     last = max((i for i, (m, _) in enumerate(texts) if isinstance(m, HumanMessage)), default=None)
     if last is None:
         return "", []

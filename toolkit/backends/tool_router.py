@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
-__all__ = ["NO_TOOL_EXAMPLES", "ToolRouter", "routed_choice", "tool_examples"]
+__all__ = ["NO_TOOL_EXAMPLES", "ToolRouter", "repair_choice", "routed_choice", "tool_examples"]
 
 # Requests a chat model answers by itself: greetings, chit-chat, writing, general knowledge.
 NO_TOOL_EXAMPLES = (
@@ -124,12 +124,42 @@ def routed_choice(
 ) -> str:
     """The tool_choice for an ``auto`` turn: ``auto`` when the model itself should choose
     (``router="model"``, or ``"auto"`` with a template that renders tools), else the similarity
-    router's pick, or ``none`` (also right after a tool result: answer from it)."""
+    router's pick, or ``none`` (also right after a tool result: answer from it; after a rejected
+    call, the same tool once more: :func:`repair_choice`)."""
     from toolkit.backends.tool_calling import template_supports_tools
 
     if router == "model" or (router == "auto" and template_supports_tools(template)):
         return "auto"
     last = messages[-1] if messages else None
+    if isinstance(last, ToolMessage):
+        return repair_choice(messages, tools) or "none"
     if not isinstance(last, HumanMessage):
         return "none"
     return default_router().choose(last.text, tools, examples) or "none"
+
+
+def repair_choice(messages: Sequence[BaseMessage], tools: Sequence[Mapping[str, Any]]) -> str | None:
+    """The tool to call once more after it rejected its arguments, or None (answer in text).
+
+    One repair turn: the last message is the tool's error (``status="error"``, not a timeout,
+    which agents mark ``response_metadata["timed_out"]``), the first error since the user's
+    request. The error, which names what was wrong and how to call the tool, is in the prompt,
+    and the call is decoded under the same (grounded) grammar.
+    """
+    last = messages[-1] if messages else None
+    if not isinstance(last, ToolMessage) or last.status != "error" or last.response_metadata.get("timed_out"):
+        return None
+    start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+    errors = sum(isinstance(m, ToolMessage) and m.status == "error" for m in messages[start + 1 :])
+    name = last.name or next(
+        (
+            call["name"]
+            for m in messages[start + 1 :]
+            if isinstance(m, AIMessage)
+            for call in m.tool_calls
+            if call.get("id") == last.tool_call_id
+        ),
+        None,
+    )
+    offered = {t["function"]["name"] for t in tools}
+    return name if errors == 1 and name in offered else None

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 
 from toolkit.backends.grounding import candidates_for, unfillable
 from toolkit.backends.llamacpp.grammar import call_grammar, text_grammar
@@ -105,9 +105,9 @@ def _cannot_serve(
 ) -> bool:
     """The routed tool would have to invent a required value, or cannot do what the request asks."""
     schema = next((t for t in tools if t["function"]["name"] == name), None)
-    if schema is None:
-        return False
-    request = messages[-1].text if messages else ""
+    if schema is None or not messages or not isinstance(messages[-1], HumanMessage):
+        return False  # a repair turn: the tool was chosen for the request already
+    request = messages[-1].text
     return (
         bool(unfillable(schema, found))
         or misfit(schema, request, found, examples.get(name) or ()) is not None
