@@ -2,12 +2,16 @@
 
 One run, two parts (see bench/README.md for how to read the output):
 
-A. Streaming speed. Three contenders, alternated round-robin over the same prompts:
+A. Streaming speed. Four contenders, alternated round-robin over the same prompts:
    ``ours``      toolkit's ``ChatLlama.stream()``;
    ``raw``       ``llama_cpp.Llama.create_chat_completion(stream=True)`` on a Llama loaded with
                  the same settings as ours (file, n_ctx, n_batch/n_ubatch, threads, GPU layers);
    ``community`` langchain-community's ``ChatLlamaCpp(model_path=...)`` with its defaults
-                 (n_ctx=512, n_batch=8, rope_freq_base=10000, n_threads=llama.cpp's default).
+                 (n_ctx=512, n_batch=8, rope_freq_base=10000, n_threads=llama.cpp's default);
+   ``floor``     llama.cpp's decode alone, on ours' own context: the same prompt tokens, then
+                 the greedy answer's tokens replayed through one-token ``llama_decode`` calls
+                 from llama-cpp-python's low-level bindings (no sampling, no text, no
+                 LangChain): what llama-bench's tg measures, at these positions in the context.
    Every run starts cold (``Llama.reset()`` first) with the same greedy sampling, and reports
    generation tokens/s = (output tokens - 1) / (time of last token - time of first token), so
    prompt processing is left out of the speed; time to first token is reported on its own.
@@ -64,7 +68,7 @@ SAMPLING: dict[str, Any] = {
     "seed": 1234,
 }
 
-CONTENDERS = ("ours", "raw", "community")
+CONTENDERS = ("ours", "raw", "community", "floor")
 
 
 # -- plumbing ------------------------------------------------------------------------------
@@ -155,6 +159,64 @@ def community_pieces(llm: Any, messages: list[BaseMessage], **kw: Any) -> Iterat
         yield str(chunk.content)
 
 
+class Floor:
+    """The decode loop alone: what generation costs in llama.cpp, with nothing on top.
+
+    Each prompt's greedy answer is sampled once, untimed (``Llama.generate``, the same tokens
+    ours and raw stream). A timed run then evaluates the prompt (``Llama.eval``, as cold as the
+    others) and replays the answer through a reusable one-token ``llama_batch``: one
+    ``llama_decode`` per token and nothing else, no logits read, no sampling. The text of the
+    first token is yielded once the prompt is evaluated, the rest after the last decode, so
+    the span holds answer - 1 decodes, as ours' and raw's do between their first and last token.
+    """
+
+    def __init__(self, llm: ChatLlama, prompts: list[list[BaseMessage]], max_tokens: int) -> None:
+        import llama_cpp
+
+        self.llama = llama = llm.loaded.llama
+        self.answers: list[tuple[list[int], list[int]]] = []
+        vocab = llama._model.vocab
+        for messages in prompts:
+            prompt = llama.tokenize(llm.render_prompt(messages).encode(), add_bos=False, special=True)
+            llama.reset()
+            answer: list[int] = []
+            gen = llama.generate(
+                prompt,
+                top_k=SAMPLING["top_k"],
+                top_p=SAMPLING["top_p"],
+                min_p=SAMPLING["min_p"],
+                temp=SAMPLING["temperature"],
+                repeat_penalty=SAMPLING["repeat_penalty"],
+            )
+            for token in gen:
+                if llama_cpp.llama_vocab_is_eog(vocab, token) or len(answer) >= max_tokens:
+                    break
+                answer.append(token)
+            gen.close()
+            self.answers.append((prompt, answer))
+        self.batch = llama_cpp.llama_batch_init(1, 0, 1)
+        self.batch.n_tokens, self.batch.n_seq_id[0], self.batch.logits[0] = 1, 1, True
+        self.batch.seq_id[0][0] = 0
+
+    def pieces(self, p: int) -> Iterator[str]:
+        import llama_cpp
+
+        llama = self.llama
+        prompt, answer = self.answers[p]
+        text = llama.detokenize(answer).decode("utf-8", errors="replace")
+        llama.reset()
+        llama.eval(prompt)
+        yield text[:1]
+        decode, ctx, batch, n = llama_cpp.llama_decode, llama.ctx, self.batch, llama.n_tokens
+        slot, pos = batch.token, batch.pos
+        for i, token in enumerate(answer[:-1]):
+            slot[0], pos[0] = token, n + i
+            if decode(ctx, batch) != 0:
+                raise RuntimeError("llama_decode failed")
+        llama.reset()  # the KV cache now holds positions Llama does not know of: forget them
+        yield text[1:]
+
+
 # -- statistics and tables -----------------------------------------------------------------
 
 
@@ -220,6 +282,7 @@ def part_a(
     max_tokens: int,
 ) -> dict[str, Any]:
     prompts = [[SystemMessage(SYSTEM), HumanMessage(p)] for p in PROMPTS]
+    floor = Floor(ours, prompts, max_tokens)
     lc_kw = {**SAMPLING, "max_tokens": max_tokens}
     raw_kw = {**SAMPLING, "max_tokens": max_tokens}
 
@@ -234,6 +297,8 @@ def part_a(
         if name == "raw":
             raw.reset()
             return timed(raw_pieces(raw, to_dicts(messages), **raw_kw), run)
+        if name == "floor":
+            return timed(floor.pieces(p), run)
         community.client.reset()
         return timed(community_pieces(community, messages, **lc_kw), run)
 
@@ -246,7 +311,8 @@ def part_a(
     for r in range(rounds):
         for p in range(len(prompts)):
             # Rotate who goes first so no contender always follows the same neighbour.
-            order = CONTENDERS[step % 3 :] + CONTENDERS[: step % 3]
+            k = step % len(CONTENDERS)
+            order = CONTENDERS[k:] + CONTENDERS[:k]
             step += 1
             for name in order:
                 run = run_one(name, p, r)
@@ -313,6 +379,8 @@ def report_a(res: dict[str, Any], max_tokens: int) -> dict[str, Any]:
         return statistics.median([getattr(r, attr) for r in by[c] if getattr(r, attr)])
 
     ratios = {
+        "tok/s ours/floor": (paired("ours", "floor", "tok_s"), med("ours", "tok_s") / med("floor", "tok_s")),
+        "tok/s raw/floor": (paired("raw", "floor", "tok_s"), med("raw", "tok_s") / med("floor", "tok_s")),
         "tok/s ours/raw": (paired("ours", "raw", "tok_s"), med("ours", "tok_s") / med("raw", "tok_s")),
         "tok/s ours/community": (
             paired("ours", "community", "tok_s"),
@@ -353,6 +421,7 @@ def report_a(res: dict[str, Any], max_tokens: int) -> dict[str, Any]:
     print(
         f"- ours and raw streamed identical text in {same}/{len(by['ours'])} paired runs (greedy, same settings)"
     )
+    print(f"- floor replayed the text ours streamed in {same_text('floor')}/{len(by['ours'])} paired runs")
     print(
         f"- community streamed the same text as ours in {same_text('community')}/{len(by['ours'])} "
         "paired runs (its n_ctx/RoPE defaults change the model's output); first words, prompt #1:"
@@ -577,6 +646,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ours": settings_of(ours.loaded.llama),
             "raw": settings_of(raw),
             "community": settings_of(community.client),
+            "floor": settings_of(ours.loaded.llama),  # ours' own Llama
         }
         print("\n## Load settings\n")
         names = list(settings["ours"])
@@ -606,6 +676,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("```")
     if summary_a:
         for name, target in (
+            ("tok/s ours/floor", ">= 0.97"),
+            ("tok/s raw/floor", "llama-cpp-python's own loop"),
             ("tok/s ours/raw", ">= 0.97"),
             ("tok/s ours/community", "higher is better"),
             ("TTFT ours/raw", "~1.0, lower is better"),

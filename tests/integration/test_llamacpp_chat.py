@@ -16,6 +16,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, Field
 
 from toolkit import ChatLlama, get_chat_model
+from toolkit.backends.llamacpp import native
 from toolkit.backends.llamacpp.runtime import loaded_models, unload_all
 from toolkit.errors import ContextOverflowError, ModelLoadError, UnsupportedInputError
 
@@ -180,8 +181,7 @@ def test_instances_share_one_loaded_model(embedded_model: str, llm: ChatLlama) -
 
 def test_concurrent_threads_get_complete_uncorrupted_answers(llm: ChatLlama) -> None:
     expected = {p: llm.invoke(p).content for p in PROMPTS}
-    loaded = llm.loaded
-    original = loaded.llama.generate
+    original = native.native_tokens
     active = 0
     peak = 0
     guard = threading.Lock()
@@ -203,7 +203,7 @@ def test_concurrent_threads_get_complete_uncorrupted_answers(llm: ChatLlama) -> 
 
         return gen()
 
-    loaded.llama.generate = watched  # type: ignore[method-assign]
+    native.native_tokens = watched  # the token loop of plain chat
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
             # invoke and stream from different threads at once
@@ -213,7 +213,7 @@ def test_concurrent_threads_get_complete_uncorrupted_answers(llm: ChatLlama) -> 
             ]
             answers = [f.result(timeout=300) for f in futures]
     finally:
-        del loaded.llama.generate
+        native.native_tokens = original
     assert answers == [expected[p] for p in PROMPTS * 3]
     assert peak == 1, "two generations ran on one llama.cpp context at once"
 

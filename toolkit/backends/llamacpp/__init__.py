@@ -3,6 +3,7 @@
 - :mod:`~toolkit.backends.llamacpp.model`: :class:`ChatLlama` (fields, tools, structured output).
 - :mod:`~toolkit.backends.llamacpp.decoding`: the token loop, prompt evaluation with KV reuse,
   stop sequences.
+- :mod:`~toolkit.backends.llamacpp.native`: the per-token loop, llama.cpp's own sampler chain.
 - :mod:`~toolkit.backends.llamacpp.messages`: LangChain messages to chat-template messages.
 - :mod:`~toolkit.backends.llamacpp.grammar`: grammars, applied one token at a time.
 - :mod:`~toolkit.backends.llamacpp.runtime`: the process's one registry of loaded models

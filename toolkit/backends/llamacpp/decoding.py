@@ -1,10 +1,10 @@
 """The token loop of :class:`~toolkit.backends.llamacpp.ChatLlama`: prompt, sampling, text.
 
 :func:`decode` holds a lease on the shared model's gate for one generation. It evaluates the prompt
-itself (:func:`evaluate_prompt`, reusing the KV cache), samples with ``Llama.generate``
-(under a grammar when one is given, see :mod:`~toolkit.backends.llamacpp.grammar`), turns
-tokens into text, cuts it at stop sequences, and records what happened in a
-:class:`Generation`.
+itself (:func:`evaluate_prompt`, reusing the KV cache), samples natively with llama.cpp's own
+sampler chain (:mod:`~toolkit.backends.llamacpp.native`; under a grammar when one is given,
+see :mod:`~toolkit.backends.llamacpp.grammar`), turns tokens into text, cuts it at stop
+sequences, and records what happened in a :class:`Generation`.
 
 Why the prompt is evaluated here and not by ``Llama.generate``: llama.cpp's CPU kernels do
 not compute a batch of one token exactly as they compute the same token inside a larger
@@ -31,7 +31,7 @@ from langchain_core.messages.ai import UsageMetadata
 
 from toolkit.backends.cancel import CancelToken, current_token
 from toolkit.backends.llamacpp.gate import Lease
-from toolkit.backends.llamacpp.grammar import LazyGrammarSampler
+from toolkit.backends.llamacpp.native import generate_tokens
 from toolkit.backends.llamacpp.runtime import LoadedModel
 from toolkit.backends.llamacpp.stops import StopMatcher
 from toolkit.errors import ContextOverflowError, GenerationLimitError
@@ -385,66 +385,3 @@ def evaluate_prompt(
     loaded.batch_evaluated = len(tokens) if keep <= noted else noted
     loaded.n_tokens_mark = llama.n_tokens
     return keep
-
-
-def generate_tokens(
-    llama: Any,
-    tokens: list[int],
-    sampling: dict[str, Any],
-    grammar: Any,
-    *,
-    switch_to_text: bool,
-    call_temperature: float | None = None,
-) -> Generator[int, None, None]:
-    """``llama.generate`` under ``grammar``, checked token by token (see :class:`LazyGrammarSampler`).
-
-    The prompt must already be evaluated (:func:`evaluate_prompt`): ``generate`` then finds
-    it all in the cache and samples at once. With ``switch_to_text``, the grammar (tool
-    calls or text) only decides the first token: an answer that does not open a call
-    continues unconstrained, as fast as plain chat. ``call_temperature`` (given only when the
-    answer may be a call) samples a call's arguments: from the first token when every answer
-    is a call, else from the token after the ``{`` that opens one.
-    """
-
-    lazy = LazyGrammarSampler(llama, grammar) if grammar is not None else None
-
-    def run(prompt: list[int], temperature: float) -> Any:
-        if lazy is not None:  # its greedy shortcut holds only where penalties only lower logits
-            lazy.greedy = temperature == 0 and sampling["repeat_penalty"] >= 1
-        return llama.generate(
-            prompt,
-            top_k=sampling["top_k"],
-            top_p=sampling["top_p"],
-            min_p=sampling["min_p"],
-            temp=temperature,
-            repeat_penalty=sampling["repeat_penalty"],
-        )
-
-    temperature = sampling["temperature"]
-    as_call = temperature if call_temperature is None else call_temperature
-    # The grammar is applied by a LazyGrammarSampler standing in for llama.sample.
-    gen = run(tokens, as_call if not switch_to_text else temperature)
-    try:
-        if lazy is not None:
-            llama.sample = lazy
-        if not (switch_to_text and lazy is not None):
-            yield from gen
-            return
-        first = next(gen, None)
-        if first is None:
-            return
-        yield first
-        if not llama.detokenize([first]).startswith(b"{"):
-            gen.close()
-            del llama.sample  # text: unconstrained from here on
-            gen = run([*tokens, first], temperature)  # the prompt's KV cache is reused
-        elif as_call != temperature:
-            gen.close()
-            gen = run([*tokens, first], as_call)  # a call: its arguments at their own temperature
-        yield from gen
-    finally:
-        gen.close()
-        if lazy is not None and vars(llama).get("sample") is lazy:
-            del llama.sample  # only our own: a revoked stream's model may have a new holder
-        if lazy is not None:
-            lazy.close()

@@ -1,0 +1,160 @@
+"""The native token loop (toolkit.backends.llamacpp.native), on a stand-in ``Llama`` whose
+llama.cpp calls (``llama_sampler_sample``, ``llama_decode``) are recorded instead of run.
+
+That its tokens are those of ``Llama.generate`` on the real model is tested in
+tests/integration/test_native_sampling.py; here, the order of the calls and the state the
+loop leaves behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+import llama_cpp
+import numpy as np
+import pytest
+
+from toolkit.backends.llamacpp import native
+from toolkit.backends.llamacpp.stops import StopMatcher
+
+SAMPLING = {"temperature": 0.0, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.1}
+
+
+class _Sampler:
+    def __init__(self) -> None:
+        self.sampler = object()
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _Ctx:
+    ctx = object()
+
+
+class _FakeLlama:
+    def __init__(self, n_tokens: int) -> None:
+        self.n_tokens = n_tokens
+        self.input_ids = np.zeros(32, dtype=np.intc)
+        self.input_ids[:n_tokens] = range(100, 100 + n_tokens)
+        self._ctx = _Ctx()
+        self._requires_eval = True
+        self.chains: list[dict[str, Any]] = []
+        self.samplers: list[_Sampler] = []
+
+    def _init_sampler(self, **kwargs: Any) -> _Sampler:
+        self.chains.append(kwargs)
+        self.samplers.append(_Sampler())
+        return self.samplers[-1]
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """llama.cpp's sample and decode, recorded: samples 7, 8, 9, ... in turn."""
+    log: list[tuple[Any, ...]] = []
+    drawn = iter(range(7, 100))
+
+    def sample(chain: Any, ctx: Any, idx: int) -> int:
+        log.append(("sample", idx))
+        return next(drawn)
+
+    def decode(ctx: Any, batch: Any) -> int:
+        log.append(("decode", batch.n_tokens, batch.token[0], batch.pos[0], bool(batch.logits[0])))
+        return 0
+
+    monkeypatch.setattr(llama_cpp, "llama_sampler_sample", sample)
+    monkeypatch.setattr(llama_cpp, "llama_decode", decode)
+    return log
+
+
+def test_a_token_is_decoded_only_when_the_next_one_is_asked_for(calls: list[tuple[Any, ...]]) -> None:
+    llama = _FakeLlama(n_tokens=5)
+    gen = native.native_tokens(llama, SAMPLING, 0.0)
+    assert next(gen) == 7
+    assert calls == [("sample", -1)]
+    assert llama.n_tokens == 5  # the sampled token is not evaluated yet (as Llama.generate)
+    assert next(gen) == 8
+    assert calls[1:] == [("decode", 1, 7, 5, True), ("sample", -1)]
+    assert (llama.n_tokens, list(llama.input_ids[:6]), llama._requires_eval) == (
+        6,
+        [100, 101, 102, 103, 104, 7],
+        False,
+    )
+    gen.close()
+    assert llama.n_tokens == 6 and llama.samplers[0].closed
+
+
+def test_a_pending_token_is_decoded_first(calls: list[tuple[Any, ...]]) -> None:
+    llama = _FakeLlama(n_tokens=3)
+    gen = native.native_tokens(llama, SAMPLING, 0.8, pending=42)
+    assert next(gen) == 7
+    assert calls == [("decode", 1, 42, 3, True), ("sample", -1)]
+    assert list(llama.input_ids[:4]) == [100, 101, 102, 42]
+    gen.close()
+
+
+def test_the_chain_is_llama_generates_own(calls: list[tuple[Any, ...]]) -> None:
+    llama = _FakeLlama(n_tokens=3)
+    gen = native.native_tokens(llama, SAMPLING, 0.8)
+    next(gen)
+    gen.close()
+    assert llama.chains == [{"top_k": 40, "top_p": 0.95, "min_p": 0.05, "temp": 0.8, "repeat_penalty": 1.1}]
+
+
+def test_a_decode_error_raises_and_frees(
+    calls: list[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(llama_cpp, "llama_decode", lambda ctx, batch: 1)
+    llama = _FakeLlama(n_tokens=3)
+    gen = native.native_tokens(llama, SAMPLING, 0.0)
+    next(gen)
+    with pytest.raises(RuntimeError, match="llama_decode returned 1"):
+        next(gen)
+    assert llama.n_tokens == 3 and llama.samplers[0].closed
+
+
+@pytest.mark.parametrize(
+    ("switch_to_text", "call_temperature", "expected"),
+    [(False, None, 0.7), (False, 0.0, 0.0), (True, 0.0, 0.7)],
+)
+def test_without_a_grammar_the_native_loop_runs(
+    monkeypatch: pytest.MonkeyPatch, switch_to_text: bool, call_temperature: float | None, expected: float
+) -> None:
+    seen: list[float] = []
+
+    def fake(llama: Any, sampling: dict[str, Any], temperature: float, *, pending: int | None = None) -> Any:
+        seen.append(temperature)
+        yield 1
+
+    monkeypatch.setattr(native, "native_tokens", fake)
+    gen = native.generate_tokens(
+        object(),
+        [1, 2],
+        {**SAMPLING, "temperature": 0.7},
+        None,
+        switch_to_text=switch_to_text,
+        call_temperature=call_temperature,
+    )
+    assert list(gen) == [1] and seen == [expected]
+
+
+def test_greedy_without_penalties_reads_the_first_highest_logit(monkeypatch: pytest.MonkeyPatch) -> None:
+    logits = (ctypes.c_float * 5)(0.5, 2.0, -1.0, 2.0, 1.0)
+    monkeypatch.setattr(
+        llama_cpp, "llama_get_logits_ith", lambda ctx, i: ctypes.cast(logits, ctypes.POINTER(ctypes.c_float))
+    )
+    llama = _FakeLlama(n_tokens=3)
+    llama.n_vocab = lambda: 5  # type: ignore[attr-defined]
+    sample, chain = native.sampler_for(llama, {**SAMPLING, "repeat_penalty": 1.0}, 0.0)
+    assert (sample(), chain, llama.chains) == (1, None, [])  # llama.cpp's greedy: the first of equals
+
+
+def test_stop_matching_holds_back_no_more_than_a_stop_can_start() -> None:
+    """Each piece is matched against the held-back tail only: the answer is never scanned again."""
+    m = StopMatcher(["</answer>", "STOP"])
+    for _ in range(2000):
+        m.feed("words and <")
+        assert len(m.pending) < len("</answer>")
+    assert m.feed("/answer> more") == ("", True)  # the held "<" and this piece make the stop

@@ -1,0 +1,189 @@
+"""Sampling loops of the llama.cpp backend: native per token where no grammar holds the answer.
+
+:func:`generate_tokens` yields the tokens of one answer (the prompt already evaluated, see
+:func:`~toolkit.backends.llamacpp.decoding.evaluate_prompt`). Where no grammar applies (plain
+chat, and the text that follows a first token the grammar let through) it runs
+:func:`native_tokens`: per token one ``llama_decode`` of a reusable one-token batch and one
+``llama_sampler_sample`` on llama.cpp's own sampler chain, so the logits never leave llama.cpp
+and Python does a handful of calls a token. ``Llama.generate`` does more around the same two
+calls (a KV-cache trim before every decode, a batch refilled field by field, generator
+bookkeeping): that is part of what plain llama-cpp-python loses to llama.cpp's own loop.
+
+The chain is the one ``Llama.generate`` builds (``Llama._init_sampler``, the same parameters,
+order and seed), and it sees the same history (the tokens it sampled itself), so greedy and
+seeded answers are token for token those of ``Llama.generate``. Greedy decoding without
+penalties skips the chain: the highest logit is read in place (:func:`sampler_for`). The
+``Llama`` object is kept as ``Llama.eval`` keeps it (``n_tokens``, ``input_ids``), token by
+token, so the next turn's KV-cache reuse and a later ``Llama.generate`` find what they expect. Under a grammar,
+``Llama.generate`` runs with a :class:`~toolkit.backends.llamacpp.grammar.LazyGrammarSampler`
+standing in for ``Llama.sample``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+import llama_cpp
+import numpy as np
+
+from toolkit.backends.llamacpp.grammar import LazyGrammarSampler
+
+__all__ = ["chain_for", "generate_tokens", "native_tokens", "sampler_for"]
+
+
+def chain_for(llama: Any, sampling: dict[str, Any], temperature: float) -> Any:
+    """The sampler chain ``Llama.generate`` would build for ``sampling`` at ``temperature``:
+    penalties, then greedy (0), or top-k, typical, top-p, min-p, temperature and a draw seeded
+    with the ``Llama``'s seed. A ``llama_cpp._internals.LlamaSampler``: :meth:`close` it."""
+    return llama._init_sampler(
+        top_k=sampling["top_k"],
+        top_p=sampling["top_p"],
+        min_p=sampling["min_p"],
+        temp=temperature,
+        repeat_penalty=sampling["repeat_penalty"],
+    )
+
+
+def sampler_for(llama: Any, sampling: dict[str, Any], temperature: float) -> tuple[Callable[[], int], Any]:
+    """A function that samples (and accepts) the next token from the context's last logits, and
+    the chain to :meth:`close` after (None when there is none).
+
+    Greedy decoding without penalties (temperature 0, ``repeat_penalty`` 1) is the highest
+    logit, the first of equals, as llama.cpp's greedy sampler picks it: it is read in place
+    (``argmax`` over the logits llama.cpp holds), where ``llama_sampler_sample`` would first
+    copy the whole vocabulary into a candidate array (~90 us a token on SmolLM2's 49K).
+    """
+    ctx = llama._ctx.ctx
+    if temperature == 0 and sampling["repeat_penalty"] == 1:
+        n_vocab = int(llama.n_vocab())
+        logits_of, as_array = llama_cpp.llama_get_logits_ith, np.ctypeslib.as_array
+
+        def argmax() -> int:
+            return int(as_array(logits_of(ctx, -1), shape=(n_vocab,)).argmax())
+
+        return argmax, None
+    sampler = chain_for(llama, sampling, temperature)
+    chain, sample = sampler.sampler, llama_cpp.llama_sampler_sample
+
+    def draw() -> int:
+        return int(sample(chain, ctx, -1))  # samples and accepts (the penalties' history)
+
+    return draw, sampler
+
+
+def native_tokens(
+    llama: Any, sampling: dict[str, Any], temperature: float, *, pending: int | None = None
+) -> Generator[int, None, None]:
+    """Tokens sampled by llama.cpp from the logits the context holds, each one decoded before
+    the next is sampled (when the consumer asks for it, as ``Llama.generate`` does).
+
+    ``pending``: a token to decode first (the answer's first token, already yielded by another
+    loop). A ``llama_decode`` error raises ``RuntimeError``, as ``Llama.eval`` does.
+    """
+    sample, sampler = sampler_for(llama, sampling, temperature)
+    batch = llama_cpp.llama_batch_init(1, 0, 1)
+    try:
+        batch.n_tokens = 1
+        batch.seq_id[0][0] = 0
+        batch.n_seq_id[0] = 1
+        batch.logits[0] = True
+        # Locals: every attribute look-up saved is a few hundred ns per token.
+        ctx, slot, pos = llama._ctx.ctx, batch.token, batch.pos
+        decode, input_ids = llama_cpp.llama_decode, llama.input_ids
+        n = llama.n_tokens
+        token = pending
+        while True:
+            if token is not None:
+                slot[0], pos[0] = token, n
+                code = decode(ctx, batch)
+                if code != 0:
+                    raise RuntimeError(f"llama_decode returned {code}")
+                input_ids[n] = token
+                n += 1
+                llama.n_tokens = n  # at once: a stream closed at any yield leaves it consistent
+                llama._requires_eval = False
+            token = sample()
+            yield token
+    finally:
+        llama_cpp.llama_batch_free(batch)
+        if sampler is not None:
+            sampler.close()
+
+
+def generate_tokens(
+    llama: Any,
+    tokens: list[int],
+    sampling: dict[str, Any],
+    grammar: Any,
+    *,
+    switch_to_text: bool,
+    call_temperature: float | None = None,
+) -> Generator[int, None, None]:
+    """The answer's tokens: :func:`native_tokens` without a grammar, else ``llama.generate``
+    under ``grammar``, checked token by token (see :class:`LazyGrammarSampler`).
+
+    The prompt must already be evaluated (:func:`evaluate_prompt`): ``generate`` then finds
+    it all in the cache and samples at once. With ``switch_to_text``, the grammar (tool
+    calls or text) only decides the first token: an answer that does not open a call
+    continues unconstrained and natively, as fast as plain chat. ``call_temperature`` (given
+    only when the answer may be a call) samples a call's arguments: from the first token when
+    every answer is a call, else from the token after the ``{`` that opens one.
+    """
+    temperature = sampling["temperature"]
+    as_call = temperature if call_temperature is None else call_temperature
+    first_temperature = as_call if not switch_to_text else temperature
+    if grammar is None:
+        return native_tokens(llama, sampling, first_temperature)
+    return _grammar_tokens(llama, tokens, sampling, grammar, switch_to_text, first_temperature, as_call)
+
+
+def _grammar_tokens(
+    llama: Any,
+    tokens: list[int],
+    sampling: dict[str, Any],
+    grammar: Any,
+    switch_to_text: bool,
+    first_temperature: float,
+    as_call: float,
+) -> Generator[int, None, None]:
+    """:func:`generate_tokens` under a grammar."""
+    temperature = sampling["temperature"]
+    lazy = LazyGrammarSampler(llama, grammar)
+
+    def run(prompt: list[int], temperature: float) -> Any:
+        # Its greedy shortcut holds only where penalties only lower logits.
+        lazy.greedy = temperature == 0 and sampling["repeat_penalty"] >= 1
+        return llama.generate(
+            prompt,
+            top_k=sampling["top_k"],
+            top_p=sampling["top_p"],
+            min_p=sampling["min_p"],
+            temp=temperature,
+            repeat_penalty=sampling["repeat_penalty"],
+        )
+
+    # The grammar is applied by a LazyGrammarSampler standing in for llama.sample.
+    gen = run(tokens, first_temperature)
+    try:
+        llama.sample = lazy
+        if not switch_to_text:
+            yield from gen
+            return
+        first = next(gen, None)
+        if first is None:
+            return
+        yield first
+        if not llama.detokenize([first]).startswith(b"{"):
+            gen.close()
+            del llama.sample  # text: unconstrained from here on, the prompt's KV cache reused
+            gen = native_tokens(llama, sampling, temperature, pending=first)
+        elif as_call != temperature:
+            gen.close()
+            gen = run([*tokens, first], as_call)  # a call: its arguments at their own temperature
+        yield from gen
+    finally:
+        gen.close()
+        if vars(llama).get("sample") is lazy:
+            del llama.sample  # only our own: a revoked stream's model may have a new holder
+        lazy.close()
