@@ -45,6 +45,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from toolkit.backends.llamacpp import ChatLlama
+from toolkit.backends.llamacpp.native import generate_options
 from toolkit.embedded import embedded_model_path
 
 SYSTEM = "You are a helpful assistant. Answer in detail."
@@ -180,14 +181,7 @@ class Floor:
             prompt = llama.tokenize(llm.render_prompt(messages).encode(), add_bos=False, special=True)
             llama.reset()
             answer: list[int] = []
-            gen = llama.generate(
-                prompt,
-                top_k=SAMPLING["top_k"],
-                top_p=SAMPLING["top_p"],
-                min_p=SAMPLING["min_p"],
-                temp=SAMPLING["temperature"],
-                repeat_penalty=SAMPLING["repeat_penalty"],
-            )
+            gen = llama.generate(prompt, **generate_options(SAMPLING, SAMPLING["temperature"]))
             for token in gen:
                 if llama_cpp.llama_vocab_is_eog(vocab, token) or len(answer) >= max_tokens:
                     break

@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from toolkit import ChatLlama
 from toolkit.backends.llamacpp.decoding import evaluate_prompt
-from toolkit.backends.llamacpp.native import native_tokens
+from toolkit.backends.llamacpp.native import generate_options, native_tokens
 
 pytestmark = pytest.mark.integration
 
@@ -36,14 +36,7 @@ def _sampled(llm: ChatLlama, prompt: str, sampling: dict[str, Any], *, native: b
     def loop(prompt_tokens: list[int], pending: int | None) -> Any:
         if native:
             return native_tokens(llama, sampling, sampling["temperature"], pending=pending)
-        return llama.generate(
-            prompt_tokens,
-            top_k=sampling["top_k"],
-            top_p=sampling["top_p"],
-            min_p=sampling["min_p"],
-            temp=sampling["temperature"],
-            repeat_penalty=sampling["repeat_penalty"],
-        )
+        return llama.generate(prompt_tokens, **generate_options(sampling, sampling["temperature"]))
 
     with loaded.lock:
         llama.reset()

@@ -35,6 +35,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, ToolMessage
 
+from toolkit.backends.request_fit import units_of_numbers
 from toolkit.backends.value_patterns import (
     MAX_ENUM,
     expression_pattern,
@@ -390,8 +391,7 @@ def _without(params: dict[str, Any], names: set[str]) -> dict[str, Any]:
 def _named_by_unit(names: list[str], found: Candidates) -> list[str]:
     """The parameters whose name holds the unit written right after a request number
     ("3 weeks" -> ``add_weeks``, not ``add_days``)."""
-    ends = [c.start + len(c.text) for c in found.numbers if c.turn == 0]
-    units = [u for u in found.units if u.turn == 0 and any(0 <= u.start - end <= 2 for end in ends)]
+    units = [u for u in units_of_numbers(found) if u is not None]
     words = {w for u in units for w in (str(u.value).lower(), u.text.lower())}
     words |= {w[:-1] for w in words if w.endswith("s")}
     return [n for n in names if words & {part.rstrip("s") for part in n.lower().split("_")}]

@@ -29,7 +29,7 @@ from typing import Any
 
 from toolkit.text.candidates import Candidate, Candidates, extract_candidates, unit_registry
 
-__all__ = ["misfit", "request_action"]
+__all__ = ["misfit", "request_action", "units_of_numbers"]
 
 # Verbs of actions a tool either performs or not, with the words a tool that performs the
 # action would use; matched as word prefixes ("book" in "booking", "remind" in "reminder").
@@ -162,8 +162,8 @@ def _wrong_kind(text: str, found: Candidates) -> str | None:
     return f"the request's units ({', '.join(u.text for u in units)}) are not a {' or '.join(sorted(kinds))} quantity"
 
 
-def _units_of_numbers(found: Candidates) -> list[Candidate | None]:
-    """For each number of the request, the unit written right after it (None: no unit)."""
+def units_of_numbers(found: Candidates) -> list[Candidate | None]:
+    """For each number of the request, the unit written right after it ("3 weeks"; None: no unit)."""
     units = [u for u in found.units if u.turn == 0]
     out: list[Candidate | None] = []
     for n in (c for c in found.numbers if c.turn == 0):
@@ -175,7 +175,7 @@ def _units_of_numbers(found: Candidates) -> list[Candidate | None]:
 def _wrong_unit(schema: Mapping[str, Any], found: Candidates) -> str | None:
     params = schema.get("function", schema).get("parameters") or {}
     props = params.get("properties") or {}
-    written = _units_of_numbers(found)
+    written = units_of_numbers(found)
     if not written or any(u is None for u in written):
         return None  # a number without a unit may be in any unit
     for name in params.get("required") or ():

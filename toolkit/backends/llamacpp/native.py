@@ -29,20 +29,26 @@ import numpy as np
 
 from toolkit.backends.llamacpp.grammar import LazyGrammarSampler
 
-__all__ = ["chain_for", "generate_tokens", "native_tokens", "sampler_for"]
+__all__ = ["chain_for", "generate_options", "generate_tokens", "native_tokens", "sampler_for"]
+
+
+def generate_options(sampling: dict[str, Any], temperature: float) -> dict[str, Any]:
+    """The keyword arguments of ``Llama.generate`` (and ``Llama._init_sampler``) for
+    ``sampling`` at ``temperature``."""
+    return {
+        "top_k": sampling["top_k"],
+        "top_p": sampling["top_p"],
+        "min_p": sampling["min_p"],
+        "temp": temperature,
+        "repeat_penalty": sampling["repeat_penalty"],
+    }
 
 
 def chain_for(llama: Any, sampling: dict[str, Any], temperature: float) -> Any:
     """The sampler chain ``Llama.generate`` would build for ``sampling`` at ``temperature``:
     penalties, then greedy (0), or top-k, typical, top-p, min-p, temperature and a draw seeded
     with the ``Llama``'s seed. A ``llama_cpp._internals.LlamaSampler``: :meth:`close` it."""
-    return llama._init_sampler(
-        top_k=sampling["top_k"],
-        top_p=sampling["top_p"],
-        min_p=sampling["min_p"],
-        temp=temperature,
-        repeat_penalty=sampling["repeat_penalty"],
-    )
+    return llama._init_sampler(**generate_options(sampling, temperature))
 
 
 def sampler_for(llama: Any, sampling: dict[str, Any], temperature: float) -> tuple[Callable[[], int], Any]:
@@ -154,14 +160,7 @@ def _grammar_tokens(
     def run(prompt: list[int], temperature: float) -> Any:
         # Its greedy shortcut holds only where penalties only lower logits.
         lazy.greedy = temperature == 0 and sampling["repeat_penalty"] >= 1
-        return llama.generate(
-            prompt,
-            top_k=sampling["top_k"],
-            top_p=sampling["top_p"],
-            min_p=sampling["min_p"],
-            temp=temperature,
-            repeat_penalty=sampling["repeat_penalty"],
-        )
+        return llama.generate(prompt, **generate_options(sampling, temperature))
 
     # The grammar is applied by a LazyGrammarSampler standing in for llama.sample.
     gen = run(tokens, first_temperature)
