@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -18,7 +19,14 @@ from toolkit.errors import ChromaUnreachableError, ConfigurationError, IndexNotF
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
 
-__all__ = ["EmbeddedStore", "connect", "embedded_store", "settings_client", "store_location"]
+__all__ = [
+    "EmbeddedStore",
+    "collection_names",
+    "connect",
+    "embedded_store",
+    "settings_client",
+    "store_location",
+]
 
 
 def _client_settings() -> Any:
@@ -151,6 +159,29 @@ def connect(path: str | Path | None, host: str | None, *, create: bool = True) -
             "run `llama-toolkit ingest PATH...` first"
         )
     return store.client(), store.folder
+
+
+def collection_names(path: str | Path) -> list[str] | None:
+    """Collection names of the embedded store in ``path``, read-only from its SQLite file.
+
+    chromadb's own ``list_collections`` answers the same for the default tenant and database
+    (the only ones this toolkit uses) but costs a second to import. [] when the folder holds
+    no store; None when the file is not laid out as expected (then ask chromadb).
+    """
+    import sqlite3
+
+    db = Path(path).expanduser().resolve() / "chroma.sqlite3"
+    if not db.is_file():
+        return []
+    query = (
+        "SELECT c.name FROM collections c JOIN databases d ON c.database_id = d.id "
+        "WHERE d.name = 'default_database' AND d.tenant_id = 'default_tenant'"
+    )
+    try:
+        with closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=10)) as conn:
+            return sorted(str(row[0]) for row in conn.execute(query))
+    except sqlite3.Error:
+        return None
 
 
 def store_location(settings: Any) -> tuple[Path, str | None]:

@@ -133,6 +133,7 @@ def write_lock(
     timeout: float,
     on_wait: Callable[[str], None] | None = None,
     on_written: Callable[[str, str], None] | None = None,
+    bump: bool = True,
 ) -> Iterator[None]:
     """Hold the store's write lock for the ``with`` body; re-entrant within a thread.
 
@@ -142,6 +143,8 @@ def write_lock(
         on_wait: Gets the one-line "waiting for ..." message (default: printed on stderr).
         on_written: Called under the lock after the outermost body with the stamp read at
             acquisition and the new one (a reader that had seen the first is current).
+        bump: False for a body that writes no Chroma data (the ingest manifest): the stamp is
+            left as it is, so readers need not reopen.
 
     Raises:
         StoreLockedError: The lock stayed taken for ``timeout`` seconds.
@@ -165,7 +168,7 @@ def write_lock(
             lock.depth -= 1
             if outer:
                 try:
-                    stamp = _bump_stamp(key)
+                    stamp = _bump_stamp(key) if bump else before
                     if on_written is not None:
                         on_written(before, stamp)
                 finally:

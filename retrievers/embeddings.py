@@ -11,18 +11,26 @@ from toolkit.backends.embeddings import (
     MINILM_ID,
     LlamaCppEmbeddings,
     MiniLMEmbeddings,
+    OnnxTuning,
     ToolkitOllamaEmbeddings,
     embedding_dimension,
     embedding_model_id,
     get_embeddings,
+    padding_fraction,
+    plan_batches,
+    spec_model_id,
 )
 
 __all__ = [
     "MINILM_ID",
     "LlamaCppEmbeddings",
     "MiniLMEmbeddings",
+    "OnnxTuning",
     "ToolkitOllamaEmbeddings",
     "embedding_dimension",
     "embedding_model_id",
     "get_embeddings",
+    "padding_fraction",
+    "plan_batches",
+    "spec_model_id",
 ]

@@ -6,7 +6,9 @@ the new ones are written in batches. "Complete" means all ``chunks`` chunks of t
 (source, content_hash) are present, so a run killed midway leaves every other file intact
 and the interrupted file is redone by the next run. A bad file (empty, binary, damaged,
 too large, unreadable) is reported in :attr:`IngestReport.failed` and never stops the run.
-Errors of the embedder or the store are not about one file: they propagate.
+Errors of the embedder or the store are not about one file: they propagate. After a run,
+an embedded store gets the collection's manifest (:mod:`retrievers.manifest`), from which
+:func:`~retrievers.manifest.noop_report` answers a run with nothing to do without Chroma.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from retrievers._files import SKIPPED_DIRS, find_files, is_within
+from retrievers.manifest import FileState, observe, save_manifest
+from retrievers.report import IngestReport
 from retrievers.store import DocumentIndex, SourceInfo
 from toolkit.documents import DEFAULT_MAX_BYTES, format_size, load_bytes
 from toolkit.errors import ConfigurationError, DocumentError, EmptyDocumentError
@@ -34,44 +37,6 @@ from toolkit.text.splitting import Chunk, span_counter, split_to_budget
 __all__ = ["SKIPPED_DIRS", "IngestReport", "chunk_documents", "chunk_id", "ingest", "token_counter"]
 
 _WORD_START = re.compile(r"(?<=\s)\S")
-
-
-@dataclass
-class IngestReport:
-    """What one :func:`ingest` run did.
-
-    Attributes:
-        added: Files indexed for the first time (or whose earlier indexing was interrupted).
-        updated: Files whose content changed; their old chunks were replaced.
-        unchanged: Files already indexed with the same content (nothing embedded).
-        removed: Sources deleted by ``sync=True`` because their file no longer exists.
-        failed: ``(path, reason)`` for every file that could not be indexed.
-        chunks_added: Chunks embedded and written.
-        chunks_removed: Chunks deleted (replaced or removed files).
-        seconds: Wall time of the run.
-    """
-
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    chunks_added: int = 0
-    chunks_removed: int = 0
-    seconds: float = 0.0
-
-    def summary(self) -> str:
-        """One line, e.g. ``3 added, 1 updated, 10 unchanged, 0 removed, 2 failed (a.txt, b.pdf); ...``."""
-        failed = f"{len(self.failed)} failed"
-        if self.failed:
-            names = [Path(path).name for path, _ in self.failed[:3]]
-            more = f", +{len(self.failed) - 3} more" if len(self.failed) > 3 else ""
-            failed += f" ({', '.join(names)}{more})"
-        return (
-            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
-            f"{len(self.removed)} removed, {failed}; {self.chunks_added} chunks added, "
-            f"{self.chunks_removed} removed in {self.seconds:.1f} s"
-        )
 
 
 def token_counter(embeddings: Embeddings) -> Callable[[str], int]:
@@ -216,7 +181,7 @@ def _number(chunks: Sequence[Document]) -> None:
 # --- Ingesting ------------------------------------------------------------------------------------
 
 
-def _read(path: str, max_bytes: int) -> bytes:
+def _read(path: str, max_bytes: int) -> tuple[bytes, os.stat_result]:
     too_large = "{} is {}, over the {} limit - split it, or pass a larger max_bytes= to ingest"
     name = Path(path).name
     try:
@@ -237,7 +202,7 @@ def _read(path: str, max_bytes: int) -> bytes:
         raise DocumentError(
             too_large.format(name, f"over {format_size(max_bytes)}", format_size(max_bytes)), source=path
         )
-    return data
+    return data, info
 
 
 def _reason(exc: BaseException, path: str) -> str:
@@ -254,11 +219,15 @@ def _prepare(
     chunk_tokens: int,
     overlap: int,
     max_bytes: int,
+    observed: dict[str, FileState],
 ) -> list[Document] | None:
-    """The file's chunks, or None when it is unchanged or failed (recorded in ``report``)."""
+    """The file's chunks, or None when it is unchanged or failed (recorded in ``report``);
+    what was read of the file goes to ``observed`` (for the manifest)."""
     try:
-        data = _read(path, max_bytes)
+        seen_ns = time.time_ns()
+        data, info = _read(path, max_bytes)
         content_hash = hashlib.sha256(data).hexdigest()
+        observed[path] = observe(info, content_hash, seen_ns)
         if old is not None and old.complete and old.content_hash == content_hash:
             report.unchanged.append(path)
             return None
@@ -331,9 +300,10 @@ def ingest(
     stored = index.sources()
     writer = _Writer(index, report, len(files), on_progress)
     writer.progress()
+    observed: dict[str, FileState] = {}
     for path in files:
         old = stored.get(path)
-        chunks = _prepare(path, old, report, count, starts, chunk_tokens, overlap, max_bytes)
+        chunks = _prepare(path, old, report, count, starts, chunk_tokens, overlap, max_bytes, observed)
         if chunks is None:
             writer.done += 1
         else:
@@ -344,6 +314,7 @@ def ingest(
         writer.progress()
     if sync:
         _remove_missing(index, report, stored, roots)
+    save_manifest(index, observed)  # lets the next no-op run skip Chroma (retrievers.manifest)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -24,10 +24,9 @@ from langchain_core.embeddings import Embeddings
 
 from retrievers._chroma import EmbeddedStore, connect, embedded_store, settings_client, store_location
 from retrievers._names import check_collection_name, flat_metadata, not_found
-from toolkit.errors import (
-    EmbeddingMismatchError,
-    IndexNotFoundError,
-)
+from retrievers.listing import list_indexes
+from retrievers.manifest import forget_manifest
+from toolkit.errors import EmbeddingMismatchError, IndexNotFoundError
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -97,6 +96,7 @@ class DocumentIndex:
         client: The chromadb client.
         collection: The chromadb collection.
         location: The store's folder, or the server's URL.
+        folder: The embedded store's folder (None for a server): the ingest manifest's home.
         model_id: The embedding model's id, recorded in the collection's metadata.
         dimension: Its vector length, recorded too. The cosine distance is set in the
             collection's configuration (chromadb refuses ``hnsw:*`` keys in later metadata updates).
@@ -144,6 +144,7 @@ class DocumentIndex:
         self._store: EmbeddedStore | None = None
         if not host:
             self._store = embedded_store(self.location, create=False)
+        self.folder = self._store.folder if self._store is not None else None
         self.model_id = _model_id(embeddings)
         self.dimension = _dimension(embeddings)
         self._client, self._collection = client, self._open(client, create)
@@ -199,6 +200,7 @@ class DocumentIndex:
 
             timeout = get_settings().store_lock_timeout
         with self._store.write_lock(timeout, on_wait):
+            forget_manifest(self._store.folder, self.name)  # a writer killed midway leaves none
             yield
 
     def _check_embedder(self) -> None:
@@ -415,12 +417,6 @@ def open_index(
     )
 
 
-def list_indexes(**overrides: Any) -> list[str]:
-    """Names of the collections in the configured store, sorted (nothing is created)."""
-    client = settings_client(overrides, create=False)
-    return [] if client is None else sorted(c.name for c in client.list_collections())
-
-
 def delete_index(name: str, **overrides: Any) -> None:
     """Delete the collection ``name`` from the configured store.
 
@@ -436,6 +432,7 @@ def delete_index(name: str, **overrides: Any) -> None:
     settings = get_settings(**overrides)
     store = None if settings.chroma_host else embedded_store(store_location(settings)[0], create=False)
     with store.write_lock(settings.store_lock_timeout) if store is not None else nullcontext():
+        forget_manifest(store.folder if store is not None else None, name)  # first: kill-safe
         client = settings_client(overrides)  # fresh after waiting
         assert client is not None
         client.delete_collection(name)

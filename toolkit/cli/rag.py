@@ -44,6 +44,15 @@ def _index_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_ingest_command(args: argparse.Namespace) -> int:
     """``ingest PATH...``; returns the exit code (1 when every file failed)."""
+    from retrievers.manifest import noop_report
+
+    # Nothing to do (every file unchanged, per the store's manifest): answer without Chroma.
+    quick = noop_report(
+        args.paths, include=args.include, exclude=args.exclude, sync=args.sync, **_index_overrides(args)
+    )
+    if quick is not None:
+        print(f"{quick[0]}: {quick[1].summary()}")
+        return 0
     from retrievers.ingestion import ingest
     from retrievers.store import open_index
     from toolkit.progress import ProgressBar
@@ -73,15 +82,17 @@ def run_ingest_command(args: argparse.Namespace) -> int:
 
 def run_index_command(args: argparse.Namespace) -> int:
     """``index list|stats|delete [NAME]``; returns the exit code."""
-    from retrievers.store import delete_index, list_indexes, open_index
-
     if args.action == "list":
+        from retrievers.listing import list_indexes  # no chromadb, no LangChain: answers fast
+
         names = list_indexes()
         for name in names:
             print(name)
         if not names:
             print("no collections yet - run `llama-toolkit ingest PATH...`", file=sys.stderr)
         return 0
+    from retrievers.store import delete_index, open_index
+
     if args.action == "delete":
         if not args.name:
             error("name the collection to delete: llama-toolkit index delete NAME")

@@ -9,7 +9,9 @@
 
 Every embedder returns L2-normalised vectors and carries a stable ``model_id`` that the
 document index records (:func:`embedding_model_id`), so an index is never queried with
-another model than it was built with. Names are imported on first use: importing this
+another model than it was built with (:func:`spec_model_id` knows it from the spec alone for
+MiniLM and Ollama). MiniLM batches texts in length buckets (:mod:`.batching`:
+:func:`plan_batches`, and :func:`padding_fraction` for benchmarks). Names are imported on first use: importing this
 package loads no onnxruntime, llama.cpp or HTTP client.
 """
 
@@ -23,15 +25,23 @@ __all__ = [
     "MINILM_ID",
     "LlamaCppEmbeddings",
     "MiniLMEmbeddings",
+    "OnnxTuning",
     "ToolkitOllamaEmbeddings",
     "embedding_dimension",
     "embedding_model_id",
     "get_embeddings",
+    "padding_fraction",
+    "plan_batches",
+    "spec_model_id",
 ]
 
 _LAZY = {
-    "MINILM_ID": "toolkit.backends.embeddings.minilm",
+    "MINILM_ID": "toolkit.backends.embeddings.ids",
+    "spec_model_id": "toolkit.backends.embeddings.ids",
     "MiniLMEmbeddings": "toolkit.backends.embeddings.minilm",
+    "OnnxTuning": "toolkit.backends.embeddings.minilm",
+    "padding_fraction": "toolkit.backends.embeddings.batching",
+    "plan_batches": "toolkit.backends.embeddings.batching",
     "LlamaCppEmbeddings": "toolkit.backends.embeddings.llamacpp",
     "ToolkitOllamaEmbeddings": "toolkit.backends.embeddings.ollama",
     "embedding_dimension": "toolkit.backends.embeddings.factory",
@@ -40,9 +50,11 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from toolkit.backends.embeddings.batching import padding_fraction, plan_batches
     from toolkit.backends.embeddings.factory import embedding_dimension, embedding_model_id, get_embeddings
+    from toolkit.backends.embeddings.ids import MINILM_ID, spec_model_id
     from toolkit.backends.embeddings.llamacpp import LlamaCppEmbeddings
-    from toolkit.backends.embeddings.minilm import MINILM_ID, MiniLMEmbeddings
+    from toolkit.backends.embeddings.minilm import MiniLMEmbeddings, OnnxTuning
     from toolkit.backends.embeddings.ollama import ToolkitOllamaEmbeddings
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

