@@ -69,6 +69,9 @@ SAMPLING: dict[str, Any] = {
     "seed": 1234,
 }
 
+# --sampling defaults: ChatLlama's own defaults (toolkit/settings.py), seeded, for all.
+DEFAULT_SAMPLING: dict[str, Any] = {**SAMPLING, "temperature": 0.7, "repeat_penalty": 1.1}
+
 CONTENDERS = ("ours", "raw", "community", "floor")
 
 
@@ -180,6 +183,7 @@ class Floor:
         for messages in prompts:
             prompt = llama.tokenize(llm.render_prompt(messages).encode(), add_bos=False, special=True)
             llama.reset()
+            llama.set_seed(SAMPLING["seed"])  # as ours and raw seed each call
             answer: list[int] = []
             gen = llama.generate(prompt, **generate_options(SAMPLING, SAMPLING["temperature"]))
             for token in gen:
@@ -589,9 +593,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--kv-reps", type=int, default=6, help="warm/cold pairs in part B (default 6)")
     ap.add_argument("--history-tokens", type=int, default=2000, help="part B history size (default 2000)")
     ap.add_argument("--n-ctx", type=int, default=None, help="ours and raw n_ctx (default: ChatLlama's)")
+    ap.add_argument(
+        "--sampling",
+        choices=("greedy", "defaults"),
+        default="greedy",
+        help="greedy, no penalty (default), or ChatLlama's defaults: temperature 0.7, repeat_penalty 1.1, seeded",
+    )
     ap.add_argument("--skip-a", action="store_true", help="run part B only")
     ap.add_argument("--skip-b", action="store_true", help="run part A only")
     args = ap.parse_args(argv)
+    if args.sampling == "defaults":
+        SAMPLING.update(DEFAULT_SAMPLING)
     if args.rounds < 1 or args.kv_reps < 1 or args.max_tokens < 2:
         ap.error("--rounds and --kv-reps must be >= 1, --max-tokens >= 2")
 
@@ -649,7 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if differ:
             print(f"\nWARNING: raw differs from ours in {differ}")
         print(
-            f"\nSampling for all: {SAMPLING} (greedy); max_tokens {args.max_tokens}; "
+            f"\nSampling for all: {SAMPLING} ({args.sampling}); max_tokens {args.max_tokens}; "
             f"{len(PROMPTS)} prompts x {args.rounds} rounds, round-robin with rotating order, "
             "each run after Llama.reset() (cold prompt)."
         )

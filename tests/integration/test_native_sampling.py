@@ -25,7 +25,9 @@ def llm(embedded_model: str) -> ChatLlama:
     return ChatLlama(model_path=embedded_model, temperature=0.0, max_tokens=N, seed=1)
 
 
-def _sampled(llm: ChatLlama, prompt: str, sampling: dict[str, Any], *, native: bool, switch: bool) -> Any:
+def _sampled(
+    llm: ChatLlama, prompt: str, sampling: dict[str, Any], *, native: bool, switch: bool, n: int = N
+) -> Any:
     """``N`` tokens after ``prompt``, and the ``Llama``'s ``n_tokens`` and ``_input_ids`` then.
     ``switch``: the first token is sampled alone, then the rest by a new loop (as after a
     grammar that decides only the first token)."""
@@ -43,11 +45,11 @@ def _sampled(llm: ChatLlama, prompt: str, sampling: dict[str, Any], *, native: b
         evaluate_prompt(loaded, tokens, repeatable=True)
         llama.set_seed(1234)
         gen = loop(tokens, None)
-        out = [next(gen)] if switch else list(itertools.islice(gen, N))
+        out = [next(gen)] if switch else list(itertools.islice(gen, n))
         gen.close()
         if switch:
             gen = loop([*tokens, out[0]], out[0])
-            out += itertools.islice(gen, N - 1)
+            out += itertools.islice(gen, n - 1)
             gen.close()
         return out, llama.n_tokens, llama._input_ids.tolist()
 
@@ -73,6 +75,23 @@ def test_native_loop_samples_what_llama_generate_samples(
     theirs = _sampled(llm, prompt, sampling, native=False, switch=switch)
     assert len(ours[0]) == N
     assert ours == theirs  # the tokens, n_tokens and the ids in the KV cache
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.8], ids=["greedy", "seeded-0.8"])
+@pytest.mark.parametrize("repeat_penalty", [1.1, 1.5])
+def test_the_repeat_penalty_matches_past_its_64_token_window(
+    llm: ChatLlama, temperature: float, repeat_penalty: float
+) -> None:
+    """160 tokens: the window of the last 64 sampled tokens fills and slides; a strong penalty
+    (1.5) changes many picks, so a wrong window or rounding would show."""
+    sampling = {"temperature": temperature, "top_k": 40, "top_p": 0.95, "min_p": 0.05}
+    sampling["repeat_penalty"] = repeat_penalty
+    prompt = "List the numbers from one to fifty in words, separated by commas."
+    ours = _sampled(llm, prompt, sampling, native=True, switch=False, n=160)
+    theirs = _sampled(llm, prompt, sampling, native=False, switch=False, n=160)
+    plain = _sampled(llm, prompt, {**sampling, "repeat_penalty": 1.0}, native=True, switch=False, n=160)
+    assert len(ours[0]) == 160 and ours == theirs
+    assert ours[0] != plain[0]  # the penalty did change the answer: the comparison means something
 
 
 def test_chat_text_is_llama_generates(llm: ChatLlama) -> None:

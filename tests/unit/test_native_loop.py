@@ -43,6 +43,11 @@ class _FakeLlama:
         self._requires_eval = True
         self.chains: list[dict[str, Any]] = []
         self.samplers: list[_Sampler] = []
+        self.last_n_tokens_size = 64
+        self.vocab = 128
+
+    def n_vocab(self) -> int:
+        return self.vocab
 
     def _init_sampler(self, **kwargs: Any) -> _Sampler:
         self.chains.append(kwargs)
@@ -64,14 +69,18 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
         log.append(("decode", batch.n_tokens, batch.token[0], batch.pos[0], bool(batch.logits[0])))
         return 0
 
+    logits = (ctypes.c_float * 128)()  # what the repeat penalty reads
     monkeypatch.setattr(llama_cpp, "llama_sampler_sample", sample)
     monkeypatch.setattr(llama_cpp, "llama_decode", decode)
+    monkeypatch.setattr(
+        llama_cpp, "llama_get_logits_ith", lambda ctx, i: ctypes.cast(logits, ctypes.POINTER(ctypes.c_float))
+    )
     return log
 
 
 def test_a_token_is_decoded_only_when_the_next_one_is_asked_for(calls: list[tuple[Any, ...]]) -> None:
     llama = _FakeLlama(n_tokens=5)
-    gen = native.native_tokens(llama, SAMPLING, 0.0)
+    gen = native.native_tokens(llama, SAMPLING, 0.8)
     assert next(gen) == 7
     assert calls == [("sample", -1)]
     assert llama.n_tokens == 5  # the sampled token is not evaluated yet (as Llama.generate)
@@ -100,7 +109,8 @@ def test_the_chain_is_llama_generates_own(calls: list[tuple[Any, ...]]) -> None:
     gen = native.native_tokens(llama, SAMPLING, 0.8)
     next(gen)
     gen.close()
-    assert llama.chains == [{"top_k": 40, "top_p": 0.95, "min_p": 0.05, "temp": 0.8, "repeat_penalty": 1.1}]
+    # The repeat penalty is applied before the chain (RepeatPenalty), so the chain has none.
+    assert llama.chains == [{"top_k": 40, "top_p": 0.95, "min_p": 0.05, "temp": 0.8, "repeat_penalty": 1.0}]
 
 
 def test_a_decode_error_raises_and_frees(
@@ -108,7 +118,7 @@ def test_a_decode_error_raises_and_frees(
 ) -> None:
     monkeypatch.setattr(llama_cpp, "llama_decode", lambda ctx, batch: 1)
     llama = _FakeLlama(n_tokens=3)
-    gen = native.native_tokens(llama, SAMPLING, 0.0)
+    gen = native.native_tokens(llama, SAMPLING, 0.8)
     next(gen)
     with pytest.raises(RuntimeError, match="llama_decode returned 1"):
         next(gen)
@@ -146,9 +156,39 @@ def test_greedy_without_penalties_reads_the_first_highest_logit(monkeypatch: pyt
         llama_cpp, "llama_get_logits_ith", lambda ctx, i: ctypes.cast(logits, ctypes.POINTER(ctypes.c_float))
     )
     llama = _FakeLlama(n_tokens=3)
-    llama.n_vocab = lambda: 5  # type: ignore[attr-defined]
+    llama.vocab = 5
     sample, chain = native.sampler_for(llama, {**SAMPLING, "repeat_penalty": 1.0}, 0.0)
     assert (sample(), chain, llama.chains) == (1, None, [])  # llama.cpp's greedy: the first of equals
+
+
+def test_the_repeat_penalty_changes_only_the_windows_tokens_and_only_while_picking(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logits = (ctypes.c_float * 5)(0.5, 2.0, -1.0, 1.9, 1.0)
+    monkeypatch.setattr(
+        llama_cpp, "llama_get_logits_ith", lambda ctx, i: ctypes.cast(logits, ctypes.POINTER(ctypes.c_float))
+    )
+    llama = _FakeLlama(n_tokens=3)
+    llama.vocab = 5
+    sample, chain = native.sampler_for(llama, {**SAMPLING, "repeat_penalty": 2.0}, 0.0)
+    assert chain is None and sample() == 1  # nothing seen yet: the top logit
+    assert list(logits) == [0.5, 2.0, -1.0, pytest.approx(1.9), 1.0]  # restored
+    assert sample() == 3  # token 1 was seen: 2.0 / 2 = 1.0 < 1.9
+    logits[3] = -0.1  # 1 and 3 are seen now: 1 gives 1.0, 3 gives -0.2, and 4 has 1.0
+    assert sample() == 1  # 1.0 (token 1, penalised) ties 1.0 (token 4): the first of equals
+    assert list(logits)[:4] == [0.5, 2.0, -1.0, pytest.approx(-0.1)]
+
+
+def test_the_penalty_window_forgets_the_oldest_token_as_llama_cpp_does() -> None:
+    window = native.RepeatPenalty(1.1, 3, lambda: None)
+    for token in (5, 6, 5, 7):
+        window.accept(token)
+    assert list(window.window) == [6, 5, 7] and window.counts == {5: 1, 6: 1, 7: 1}
+    window.accept(8)
+    assert list(window.window) == [5, 7, 8] and window.counts == {5: 1, 7: 1, 8: 1}
+    off = native.RepeatPenalty(1.1, 0, lambda: None)
+    off.accept(5)
+    assert not off.counts  # last_n 0: no window, as llama.cpp's penalty_last_n = 0
 
 
 def test_stop_matching_holds_back_no_more_than_a_stop_can_start() -> None:

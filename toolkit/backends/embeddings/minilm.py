@@ -117,13 +117,16 @@ class OnnxTuning:
     """onnxruntime session options, kept apart so that each can be measured alone.
 
     Attributes:
-        optimization: Graph optimisation level (``all`` = onnxruntime's ORT_ENABLE_ALL).
+        optimization: Graph optimisation level. ``basic`` (constant folding, redundant nodes
+            removed): on this int8 model, onnxruntime's default ``all`` (ORT_ENABLE_ALL, what
+            chromadb uses) adds fusions that run ~9% slower on 2 x86 cores, with the same
+            vectors to 2e-7 (``bench/embed_tuning.py``).
         intra_op_threads: Threads per operator; 0 = this machine's physical cores.
         mem_arena: onnxruntime's CPU memory arena (reuses buffers between calls).
         mem_pattern: Plan buffers from the first call's shapes (helps equal shapes).
     """
 
-    optimization: Literal["disable", "basic", "extended", "all"] = "all"
+    optimization: Literal["disable", "basic", "extended", "all"] = "basic"
     intra_op_threads: int = 0
     mem_arena: bool = True
     mem_pattern: bool = True

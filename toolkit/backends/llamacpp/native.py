@@ -11,8 +11,9 @@ bookkeeping): that is part of what plain llama-cpp-python loses to llama.cpp's o
 
 The chain is the one ``Llama.generate`` builds (``Llama._init_sampler``, the same parameters,
 order and seed), and it sees the same history (the tokens it sampled itself), so greedy and
-seeded answers are token for token those of ``Llama.generate``. Greedy decoding without
-penalties skips the chain: the highest logit is read in place (:func:`sampler_for`). The
+seeded answers are token for token those of ``Llama.generate``; the repeat penalty is applied
+before the chain, to the few tokens it can change (:class:`RepeatPenalty`), and greedy
+decoding skips the chain: the highest logit is read in place (:func:`sampler_for`). The
 ``Llama`` object is kept as ``Llama.eval`` keeps it (``n_tokens``, ``input_ids``), token by
 token, so the next turn's KV-cache reuse and a later ``Llama.generate`` find what they expect. Under a grammar,
 ``Llama.generate`` runs with a :class:`~toolkit.backends.llamacpp.grammar.LazyGrammarSampler`
@@ -21,6 +22,7 @@ standing in for ``Llama.sample``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -29,7 +31,14 @@ import numpy as np
 
 from toolkit.backends.llamacpp.grammar import LazyGrammarSampler
 
-__all__ = ["chain_for", "generate_options", "generate_tokens", "native_tokens", "sampler_for"]
+__all__ = [
+    "RepeatPenalty",
+    "chain_for",
+    "generate_options",
+    "generate_tokens",
+    "native_tokens",
+    "sampler_for",
+]
 
 
 def generate_options(sampling: dict[str, Any], temperature: float) -> dict[str, Any]:
@@ -55,27 +64,88 @@ def sampler_for(llama: Any, sampling: dict[str, Any], temperature: float) -> tup
     """A function that samples (and accepts) the next token from the context's last logits, and
     the chain to :meth:`close` after (None when there is none).
 
-    Greedy decoding without penalties (temperature 0, ``repeat_penalty`` 1) is the highest
-    logit, the first of equals, as llama.cpp's greedy sampler picks it: it is read in place
-    (``argmax`` over the logits llama.cpp holds), where ``llama_sampler_sample`` would first
-    copy the whole vocabulary into a candidate array (~90 us a token on SmolLM2's 49K).
+    Greedy decoding is the highest logit, the first of equals, as llama.cpp's greedy sampler
+    picks it: it is read in place (``argmax`` over the logits llama.cpp holds), where
+    ``llama_sampler_sample`` would first copy the whole vocabulary into a candidate array
+    (~90 us a token on SmolLM2's 49K). The repeat penalty is applied here too, and only to the
+    tokens it can change (see :class:`RepeatPenalty`); the chain gets none.
     """
     ctx = llama._ctx.ctx
-    if temperature == 0 and sampling["repeat_penalty"] == 1:
-        n_vocab = int(llama.n_vocab())
-        logits_of, as_array = llama_cpp.llama_get_logits_ith, np.ctypeslib.as_array
+    n_vocab = int(llama.n_vocab())
+    logits_of, as_array = llama_cpp.llama_get_logits_ith, np.ctypeslib.as_array
 
-        def argmax() -> int:
-            return int(as_array(logits_of(ctx, -1), shape=(n_vocab,)).argmax())
+    def logits() -> Any:
+        return as_array(logits_of(ctx, -1), shape=(n_vocab,))
 
-        return argmax, None
-    sampler = chain_for(llama, sampling, temperature)
-    chain, sample = sampler.sampler, llama_cpp.llama_sampler_sample
+    sampler = None
+    if temperature == 0:
 
-    def draw() -> int:
-        return int(sample(chain, ctx, -1))  # samples and accepts (the penalties' history)
+        def pick() -> int:
+            return int(logits().argmax())
 
-    return draw, sampler
+    else:
+        sampler = chain_for(llama, {**sampling, "repeat_penalty": 1.0}, temperature)
+        chain, sample = sampler.sampler, llama_cpp.llama_sampler_sample
+
+        def pick() -> int:
+            return int(sample(chain, ctx, -1))  # samples and accepts
+
+    if sampling["repeat_penalty"] == 1:
+        return pick, sampler
+    return RepeatPenalty(sampling["repeat_penalty"], llama.last_n_tokens_size, logits).wrap(pick), sampler
+
+
+class RepeatPenalty:
+    """llama.cpp's repeat penalty, applied only to the tokens of its window.
+
+    llama.cpp's penalties sampler looks every candidate of the vocabulary up in its window's
+    token counts (~0.2 ms a token on SmolLM2's 49K). The same change is made here to the
+    logits of the window's own tokens (at most ``last_n``), in place, before the token is
+    picked, and undone after: a logit ``l`` of a token seen in the last ``last_n`` sampled
+    tokens becomes ``l * penalty`` when ``l <= 0``, else ``l / penalty``, in float32 as
+    llama.cpp computes it, so the pick is the one the penalties sampler would lead to. The
+    window holds the tokens this loop sampled, as the chain's own penalties sampler would.
+    """
+
+    def __init__(self, penalty: float, last_n: int, logits: Callable[[], Any]) -> None:
+        self.penalty = np.float32(penalty)
+        self.last_n = last_n
+        self.logits = logits
+        self.window: deque[int] = deque()
+        self.counts: dict[int, int] = {}
+
+    def wrap(self, pick: Callable[[], int]) -> Callable[[], int]:
+        """``pick`` with the penalty applied to the logits it reads."""
+        penalty, counts = self.penalty, self.counts
+
+        def penalised() -> int:
+            if not counts:
+                token = pick()
+            else:
+                logits = self.logits()
+                seen = np.fromiter(counts, dtype=np.intc, count=len(counts))
+                saved = logits[seen]
+                logits[seen] = np.where(saved <= 0, saved * penalty, saved / penalty)
+                try:
+                    token = pick()
+                finally:
+                    logits[seen] = saved  # the context's logits as llama.cpp left them
+            self.accept(token)
+            return token
+
+        return penalised
+
+    def accept(self, token: int) -> None:
+        """Count ``token`` in the window, and drop the oldest once it holds ``last_n``."""
+        if self.last_n <= 0:
+            return
+        self.counts[token] = self.counts.get(token, 0) + 1
+        if len(self.window) >= self.last_n:
+            old = self.window.popleft()
+            self.counts[old] -= 1
+            if not self.counts[old]:
+                del self.counts[old]
+        self.window.append(token)
 
 
 def native_tokens(
