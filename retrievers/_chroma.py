@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from retrievers._storelock import read_stamp, write_lock
+from toolkit import profiling
 from toolkit.errors import ChromaUnreachableError, ConfigurationError, IndexNotFoundError
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ def embedded_store(path: str | Path, *, create: bool = True) -> EmbeddedStore | 
         return _STORES.setdefault(folder, EmbeddedStore(folder))
 
 
+@profiling.profiled("store")  # chromadb's import and its client
 def connect(path: str | Path | None, host: str | None, *, create: bool = True) -> tuple[ClientAPI, str]:
     """A Chroma client and a description of where it points.
 

@@ -30,6 +30,7 @@ from retrievers._files import SKIPPED_DIRS, find_files, is_within
 from retrievers.manifest import FileState, observe, save_manifest
 from retrievers.report import IngestReport
 from retrievers.store import DocumentIndex, SourceInfo
+from toolkit import profiling
 from toolkit.documents import DEFAULT_MAX_BYTES, format_size, load_bytes
 from toolkit.errors import ConfigurationError, DocumentError, EmptyDocumentError
 from toolkit.text.splitting import Chunk, span_counter, split_to_budget
@@ -303,7 +304,8 @@ def ingest(
     observed: dict[str, FileState] = {}
     for path in files:
         old = stored.get(path)
-        chunks = _prepare(path, old, report, count, starts, chunk_tokens, overlap, max_bytes, observed)
+        with profiling.phase("read", files=1):  # read, hash, parse and chunk
+            chunks = _prepare(path, old, report, count, starts, chunk_tokens, overlap, max_bytes, observed)
         if chunks is None:
             writer.done += 1
         else:
@@ -314,7 +316,8 @@ def ingest(
         writer.progress()
     if sync:
         _remove_missing(index, report, stored, roots)
-    save_manifest(index, observed)  # lets the next no-op run skip Chroma (retrievers.manifest)
+    with profiling.phase("store"):
+        save_manifest(index, observed)  # lets the next no-op run skip Chroma (retrievers.manifest)
     report.seconds = time.perf_counter() - started
     return report
 

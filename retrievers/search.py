@@ -28,6 +28,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
 from pydantic import Field
 
+from toolkit import profiling
 from toolkit.errors import ConfigurationError, LimitExceededError
 
 __all__ = [
@@ -349,9 +350,10 @@ class HybridRetriever(BaseRetriever):
     def _dense_by_vector(self, vector: list[float], fetch: int, where: dict[str, Any] | None) -> list[_Hit]:
         # Despite its name, this returns Chroma's raw cosine *distances*: similarity = 1 - distance.
         # (The query-text "relevance" helper would warn on negative similarities, normal here.)
-        found = self.index.vectorstore.similarity_search_by_vector_with_relevance_scores(
-            vector, k=fetch, filter=where
-        )
+        with profiling.phase("store", queries=1):
+            found = self.index.vectorstore.similarity_search_by_vector_with_relevance_scores(
+                vector, k=fetch, filter=where
+            )
         return [_Hit(doc=doc, similarity=1.0 - float(distance)) for doc, distance in found]
 
     def _keyword(
@@ -363,7 +365,8 @@ class HybridRetriever(BaseRetriever):
         scores = keyword.scores(query)
         allowed = None
         if where and scores is not None:
-            allowed = set(self.index.collection.get(where=where, include=[])["ids"])
+            with profiling.phase("store", queries=1):
+                allowed = set(self.index.collection.get(where=where, include=[])["ids"])
         hits = [_Hit(doc=keyword.docs[i], bm25=score) for i, score in keyword.top(scores, limit, allowed)]
 
         def bm25_of(chunk_id: str | None) -> float | None:
@@ -376,9 +379,10 @@ class HybridRetriever(BaseRetriever):
 
     def _mmr(self, query: str, k: int, fetch: int, where: dict[str, Any] | None) -> list[_Hit]:
         vector = self._embed(query)
-        chosen = self.index.vectorstore.max_marginal_relevance_search_by_vector(
-            vector, k=k, fetch_k=fetch, filter=where
-        )
+        with profiling.phase("store", queries=1):
+            chosen = self.index.vectorstore.max_marginal_relevance_search_by_vector(
+                vector, k=k, fetch_k=fetch, filter=where
+            )
         similarity = {hit.doc.id: hit.similarity for hit in self._dense_by_vector(vector, fetch, where)}
         hits = [_Hit(doc=doc, similarity=similarity.get(doc.id)) for doc in chosen]
         for hit in hits:

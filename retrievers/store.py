@@ -26,6 +26,7 @@ from retrievers._chroma import EmbeddedStore, connect, embedded_store, settings_
 from retrievers._names import check_collection_name, flat_metadata, not_found
 from retrievers.listing import list_indexes
 from retrievers.manifest import forget_manifest
+from toolkit import profiling
 from toolkit.errors import EmbeddingMismatchError, IndexNotFoundError
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class DocumentIndex:
 
     batch_size: int = 256
 
+    @profiling.profiled("store")  # the embedder's own load or probe is a phase of its own
     def __init__(
         self,
         name: str = "documents",
@@ -269,7 +271,8 @@ class DocumentIndex:
             end = start + self.batch_size
             batch = list(docs[start:end])
             vectors = self.embeddings.embed_documents([d.page_content for d in batch])
-            with self._writing(on_wait):  # held for the write only, not while embedding
+            # held for the write only, not while embedding
+            with profiling.phase("store", chunks=len(batch)), self._writing(on_wait):
                 self.collection.upsert(
                     ids=list(ids[start:end]),
                     embeddings=vectors,  # type: ignore[arg-type]
@@ -278,6 +281,7 @@ class DocumentIndex:
                 )
                 self._bump_version()
 
+    @profiling.profiled("store")
     def delete_source(self, source: str, *, on_wait: Callable[[str], None] | None = None) -> int:
         """Delete every chunk of one file; returns how many were removed."""
         with self._writing(on_wait):
@@ -287,6 +291,7 @@ class DocumentIndex:
                 self._bump_version()
         return deleted
 
+    @profiling.profiled("store")
     def _rows(
         self, where: dict[str, Any] | None, include: list[str]
     ) -> list[tuple[str, str, dict[str, Any]]]:
@@ -331,10 +336,12 @@ class DocumentIndex:
         rows.sort(key=lambda r: (str(r[2].get("source", "")), int(r[2].get("chunk_index", 0) or 0), r[0]))
         return [Document(id=i, page_content=text, metadata=meta) for i, text, meta in rows]
 
+    @profiling.profiled("store")
     def count(self) -> int:
         """Number of chunks stored."""
         return self.collection.count()
 
+    @profiling.profiled("store")
     def version(self) -> str:
         """A token that changes whenever chunks are added or removed (to invalidate caches)."""
         try:

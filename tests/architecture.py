@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "toolkit.errors": 0,
     "toolkit.settings": 0,
     "toolkit.progress": 0,
+    "toolkit.profiling": 0,
     "toolkit.documents": 0,
     "toolkit.text": 0,
     "toolkit.embedded": 0,

@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Sys
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from toolkit import cli
+from toolkit import cli, profiling
 from toolkit.backends.factory import chat_model_from_settings, get_chat_model
 from toolkit.backends.ollama import ToolkitChatOllama, build_chat_ollama
 from toolkit.errors import (
@@ -743,3 +743,18 @@ def test_ask_model_not_pulled_is_one_line_error(
     assert cli.main(["ask", "--backend", "ollama", "--model", "mistral", "hi"]) == 1
     err = capsys.readouterr().err
     assert err == "error: model `mistral` is not pulled - run `ollama pull mistral`\n"
+
+
+def test_ask_profile_shows_the_servers_own_timings(
+    ollama: FakeOllama, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", ollama.url)
+    assert cli.main(["ask", "--backend", "ollama", "--n-ctx", "4096", "--profile", "Say", "hello"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    rows = {line.split()[0]: line.split() for line in err[err.index(profiling.TITLE) + 2 :]}
+    # The final line's nanoseconds: load 20 ms, prompt 90 ms for 26 tokens, decode 400 ms for 4.
+    assert rows["load"][1] == "0.020"
+    assert rows["prompt"][1] == "0.090" and rows["prompt"][4:6] == [str(PROMPT_EVAL_COUNT), "tokens"]
+    assert rows["prompt"][-2:] == [f"{PROMPT_EVAL_COUNT / 0.09:,.1f}", "tokens/s"]
+    assert rows["decode"][1] == "0.400" and rows["decode"][4:6] == [str(EVAL_COUNT), "tokens"]
+    assert rows["decode"][-2:] == ["10.0", "tokens/s"]

@@ -6,6 +6,9 @@ sub-commands, each with a ``handler(args) -> exit code``; :func:`build_parser` c
 :func:`main` runs the chosen handler. The command modules share :mod:`toolkit.cli.io` and
 :mod:`toolkit.cli.options` and never import this package.
 
+``--profile`` (on ``ask``, ``summarize``, ``translate`` and ``ingest``) prints where the time went
+on stderr after the command (:mod:`toolkit.profiling`), also after an error or Ctrl-C.
+
 Exit codes: 0 success, 1 a toolkit error (one line on stderr), 2 bad usage, 130 interrupted.
 No exception ends in a traceback: toolkit errors, file errors (``OSError``), text that is not
 UTF-8 and Ctrl-C each end in one line on stderr. An answer cut short by a deadline or a token
@@ -43,6 +46,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if not getattr(args, "profile", False):
+        return _run(args)
+    from toolkit import profiling
+
+    run = profiling.Session()
+    try:
+        with profiling.session() as run:
+            return _run(args)
+    finally:  # after an error or Ctrl-C too: the time spent until then
+        print(run.report(), file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The chosen command's handler, every failure turned into one line and an exit code."""
     try:
         check_utf8_args(args)
         return int(args.handler(args))

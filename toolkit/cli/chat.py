@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from toolkit.cli.io import error, input_lines, read_prompt, stream_answer
-from toolkit.cli.options import Subparsers, add_model_options, overrides
+from toolkit.cli.options import Subparsers, add_model_options, add_profile_option, overrides
 
 __all__ = ["CHAT_HELP", "register", "run_ask", "run_chat"]
 
@@ -30,6 +30,7 @@ def register(sub: Subparsers) -> None:
     )
     ask.add_argument("--collection", help="document collection for --rag (default: LLAMA_TOOLKIT_COLLECTION)")
     ask.add_argument("-k", type=int, default=5, help="chunks to retrieve for --rag (default 5)")
+    add_profile_option(ask)
     add_model_options(ask).set_defaults(handler=run_ask)
 
     chat = sub.add_parser(

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from toolkit.cli.io import check_out, fail, save_output, save_partial
-from toolkit.cli.options import Subparsers, add_model_options, overrides
+from toolkit.cli.options import Subparsers, add_model_options, add_profile_option, overrides
 from toolkit.errors import ConfigurationError, ToolkitError
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def register(sub: Subparsers) -> None:
     summarize.add_argument("--lang", help="language of the summary (name or ISO code)")
     summarize.add_argument("--focus", help="a question the summary should answer")
     summarize.add_argument("--out", "-o", help="write the summary to this file instead of stdout")
+    add_profile_option(summarize)
     add_model_options(summarize).set_defaults(handler=run_document_command)
 
     translate = sub.add_parser(
@@ -65,6 +66,7 @@ def register(sub: Subparsers) -> None:
         help="translate TERM a fixed way, or keep it as is without '='; repeatable",
     )
     translate.add_argument("--out", "-o", help="write the translation to this file instead of stdout")
+    add_profile_option(translate)
     add_model_options(translate).set_defaults(handler=run_document_command)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-__all__ = ["MODEL_OPTIONS", "Subparsers", "add_model_options", "overrides"]
+__all__ = ["MODEL_OPTIONS", "Subparsers", "add_model_options", "add_profile_option", "overrides"]
 
 MODEL_OPTIONS = ("backend", "model", "n_ctx", "n_gpu_layers", "temperature", "max_tokens", "seed")
 """Settings names the options override."""
@@ -23,6 +23,17 @@ def add_model_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     g.add_argument("--temperature", "-t", type=float, help="sampling temperature")
     g.add_argument("--max-tokens", type=int, help="most tokens per answer")
     g.add_argument("--seed", type=int, help="sampling seed for repeatable answers")
+    return p
+
+
+def add_profile_option(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--profile`` (where the time went, printed on stderr after the command); returns ``p``."""
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="print where the time went on stderr: load, read, prompt evaluation, decoding, "
+        "embedding and store time, and their rates",
+    )
     return p
 
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from toolkit.cli.io import error, read_prompt
-from toolkit.cli.options import Subparsers, overrides
+from toolkit.cli.options import Subparsers, add_profile_option, overrides
 
 __all__ = ["register", "run_index_command", "run_ingest_command", "run_rag_ask"]
 
@@ -25,6 +25,7 @@ def register(sub: Subparsers) -> None:
     ingest.add_argument("--sync", action="store_true", help="also remove files that no longer exist")
     ingest.add_argument("--include", action="append", default=[], metavar="GLOB", help="only matching files")
     ingest.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip matching files")
+    add_profile_option(ingest)
     ingest.set_defaults(handler=run_ingest_command)
 
     index = sub.add_parser(
@@ -45,11 +46,13 @@ def _index_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def run_ingest_command(args: argparse.Namespace) -> int:
     """``ingest PATH...``; returns the exit code (1 when every file failed)."""
     from retrievers.manifest import noop_report
+    from toolkit import profiling
 
     # Nothing to do (every file unchanged, per the store's manifest): answer without Chroma.
-    quick = noop_report(
-        args.paths, include=args.include, exclude=args.exclude, sync=args.sync, **_index_overrides(args)
-    )
+    with profiling.phase("read"):  # the files checked against the manifest
+        quick = noop_report(
+            args.paths, include=args.include, exclude=args.exclude, sync=args.sync, **_index_overrides(args)
+        )
     if quick is not None:
         print(f"{quick[0]}: {quick[1].summary()}")
         return 0

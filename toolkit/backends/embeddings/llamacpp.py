@@ -13,6 +13,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from toolkit import profiling
 from toolkit.backends.llamacpp.runtime import LoadedModel, LoadKey, get_loaded_model
 from toolkit.errors import ConfigurationError, ContextOverflowError
 from toolkit.gguf import read_gguf_info, validate_gguf_path
@@ -145,7 +146,8 @@ class LlamaCppEmbeddings(BaseModel, Embeddings):
                 )
         lease = loaded.lock.acquire(wait_timeout=self.model_wait_timeout)
         try:
-            vectors = llama.embed(texts, normalize=True, truncate=False)
+            with profiling.phase("embed", texts=len(texts)):
+                vectors = llama.embed(texts, normalize=True, truncate=False)
         finally:
             lease.release()
         return [[float(x) for x in v] for v in vectors]

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from toolkit import profiling
 from toolkit.backends.embeddings.batching import padding_fraction, plan_batches
 from toolkit.backends.embeddings.ids import MINILM_ID
 from toolkit.errors import InvalidModelFileError, ModelLoadError, ModelNotFoundError
@@ -162,9 +163,10 @@ def minilm_runtime(tuning: OnnxTuning | None = None) -> MiniLMRuntime:
     with _runtime_lock:
         runtime = _runtimes.get(key)
         if runtime is None:
-            check_sha256(model, _MODEL_SHA256)
-            check_sha256(tokenizer_path, _TOKENIZER_SHA256)
-            runtime = _runtimes[key] = _load_minilm(model, tokenizer_path, key[2])
+            with profiling.phase("load", models=1):
+                check_sha256(model, _MODEL_SHA256)
+                check_sha256(tokenizer_path, _TOKENIZER_SHA256)
+                runtime = _runtimes[key] = _load_minilm(model, tokenizer_path, key[2])
         return runtime
 
 
@@ -298,10 +300,16 @@ class MiniLMEmbeddings(BaseModel, Embeddings):
     def _embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
+        rt = self._rt()  # a first load is the `load` phase, not `embed`
+        with profiling.phase("embed", texts=len(texts)) as span:
+            ids = self._ids(texts)
+            span.count(tokens=sum(len(x) for x in ids))
+            return self._run(rt, ids)
+
+    def _run(self, rt: MiniLMRuntime, ids: list[list[int]]) -> list[list[float]]:
+        """Unit vectors of the token ids, one onnxruntime call per length bucket."""
         import numpy as np
 
-        rt = self._rt()
-        ids = self._ids(texts)
         out = np.empty((len(ids), self.dimension), dtype=np.float32)
         for rows in self._batches([len(x) for x in ids], self.length_buckets):
             input_ids = np.full((len(rows), max(len(ids[i]) for i in rows)), rt.pad_id, dtype=np.int64)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from langchain_core.embeddings import Embeddings
+
+from toolkit import profiling
 
 __all__ = ["ToolkitOllamaEmbeddings"]
 
@@ -44,7 +48,8 @@ class ToolkitOllamaEmbeddings(Embeddings):
 
         if not texts:
             return []
-        with translated_errors(self.base_url, self.model):
+        # Measured here, the server's model load included: /api/embed is not streamed.
+        with translated_errors(self.base_url, self.model), profiling.phase("embed", texts=len(texts)):
             return self._inner.embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
@@ -57,8 +62,12 @@ class ToolkitOllamaEmbeddings(Embeddings):
 
         if not texts:
             return []
+        # Not a span: other tasks run on this thread while it awaits.
+        started = time.perf_counter()
         with translated_errors(self.base_url, self.model):
-            return await self._inner.aembed_documents(texts)
+            vectors = await self._inner.aembed_documents(texts)
+        profiling.add("embed", time.perf_counter() - started, texts=len(texts))
+        return vectors
 
     async def aembed_query(self, text: str) -> list[float]:
         """Embed one text asynchronously."""

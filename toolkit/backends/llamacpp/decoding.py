@@ -29,6 +29,7 @@ from typing import Any
 import llama_cpp
 from langchain_core.messages.ai import UsageMetadata
 
+from toolkit import profiling
 from toolkit.backends.cancel import CancelToken, current_token
 from toolkit.backends.llamacpp.gate import Lease
 from toolkit.backends.llamacpp.native import generate_tokens
@@ -360,6 +361,16 @@ def evaluate_prompt(
         PromptInterrupted: ``should_stop`` (asked before every batch) gave a reason; the
             half-evaluated cache is then noted as reusable by nobody.
     """
+    with profiling.phase("prompt") as span:
+        keep = _evaluate(loaded, tokens, repeatable, should_stop)
+        span.count(tokens=len(tokens) - keep, cached=keep)
+    return keep
+
+
+def _evaluate(
+    loaded: LoadedModel, tokens: list[int], repeatable: bool, should_stop: Callable[[], str | None] | None
+) -> int:
+    """:func:`evaluate_prompt`'s work."""
     llama = loaded.llama
     noted = loaded.batch_evaluated if llama.n_tokens == loaded.n_tokens_mark else 0
     keep = common_prefix(llama, tokens)

@@ -22,6 +22,7 @@ standing in for ``Llama.sample``.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Generator
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 import llama_cpp
 import numpy as np
 
+from toolkit import profiling
 from toolkit.backends.llamacpp.grammar import LazyGrammarSampler
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "generate_tokens",
     "native_tokens",
     "sampler_for",
+    "timed_tokens",
 ]
 
 
@@ -210,8 +213,32 @@ def generate_tokens(
     as_call = temperature if call_temperature is None else call_temperature
     first_temperature = as_call if not switch_to_text else temperature
     if grammar is None:
-        return native_tokens(llama, sampling, first_temperature)
-    return _grammar_tokens(llama, tokens, sampling, grammar, switch_to_text, first_temperature, as_call)
+        gen = native_tokens(llama, sampling, first_temperature)
+    else:
+        gen = _grammar_tokens(llama, tokens, sampling, grammar, switch_to_text, first_temperature, as_call)
+    return timed_tokens(gen) if profiling.is_enabled() else gen
+
+
+def timed_tokens(tokens: Generator[int, None, None]) -> Generator[int, None, None]:
+    """``tokens``, with the time spent producing them (not the consumer's) recorded as the
+    ``decode`` phase when the stream ends. Only used while profiling: the plain loop reads
+    no clock."""
+    clock, spent, n = time.perf_counter, 0.0, 0
+    try:
+        while True:
+            start = clock()
+            try:
+                token = next(tokens)
+            except StopIteration:
+                spent += clock() - start
+                return
+            spent += clock() - start
+            n += 1
+            yield token
+    finally:
+        start = clock()
+        tokens.close()  # a sampler freed, a grammar closed: part of decoding too
+        profiling.add("decode", spent + clock() - start, tokens=n)
 
 
 def _grammar_tokens(

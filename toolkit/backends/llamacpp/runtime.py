@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolkit import profiling
 from toolkit.backends.llamacpp.gate import ModelGate
 from toolkit.errors import ModelLoadError
 from toolkit.gguf import GGUFInfo, read_gguf_info
@@ -133,8 +134,9 @@ def get_loaded_model(key: LoadKey, *, verbose: bool = False) -> LoadedModel:
         loaded = _registry.get(key)
         if loaded is not None:
             return loaded
-        info = read_gguf_info(key.path)
-        llama = _load(key, verbose)
+        with profiling.phase("load", models=1):
+            info = read_gguf_info(key.path)
+            llama = _load(key, verbose)
         loaded = LoadedModel(key=key, llama=llama, info=info)
         _registry[key] = loaded
         return loaded

@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from toolkit import profiling
 from toolkit.errors import GenerationLimitError, GenerationTimeoutError, OllamaResponseError
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "AsyncLimitedTransport",
     "LimitedTransport",
     "RequestLimits",
+    "profile_final",
 ]
 
 LINE_SLACK = 8
@@ -66,16 +68,42 @@ def _line_cap(request: httpx.Request) -> int | None:
     return int(predict) + LINE_SLACK if isinstance(predict, int) and predict > 0 else None
 
 
-def _content(line: bytes) -> str:
-    """The answer text one NDJSON line carries ("" if it carries none)."""
+def _parsed(line: bytes) -> dict[str, Any]:
+    """One NDJSON line as a dict ({} if it is not a JSON object)."""
     try:
         part = json.loads(line)
     except ValueError:
-        return ""
-    message = part.get("message") if isinstance(part, dict) else None
+        return {}
+    return part if isinstance(part, dict) else {}
+
+
+def _content(part: dict[str, Any]) -> str:
+    """The answer text one parsed NDJSON line carries ("" if it carries none)."""
+    message = part.get("message")
     if isinstance(message, dict) and isinstance(message.get("content"), str):
         return str(message["content"])
-    return str(part.get("response") or "") if isinstance(part, dict) else ""
+    return str(part.get("response") or "")
+
+
+def _whole(part: dict[str, Any], key: str) -> int | None:
+    """A non-negative integer field of a final object (Ollama's durations and counts), else None."""
+    value = part.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def profile_final(part: dict[str, Any]) -> None:
+    """Record the server's own timings from an answer's final (``done``) object: model load,
+    prompt evaluation and decoding, in the phases of :mod:`toolkit.profiling`."""
+    if not profiling.is_enabled() or part.get("done") is not True:
+        return
+    for phase, seconds_key, count_key in (
+        ("load", "load_duration", ""),
+        ("prompt", "prompt_eval_duration", "prompt_eval_count"),
+        ("decode", "eval_duration", "eval_count"),
+    ):
+        nanoseconds, count = _whole(part, seconds_key), _whole(part, count_key)
+        if nanoseconds is not None:
+            profiling.add(phase, nanoseconds / 1e9, **({"tokens": count} if count is not None else {}))
 
 
 _DEADLINE_SETTING = "LLAMA_TOOLKIT_REQUEST_DEADLINE"
@@ -139,11 +167,19 @@ class RequestLimits:
             self._feed_lines(chunk)
         self.check_time()
 
+    def finish(self) -> None:
+        """The body ended: a last line without a newline (a non-streamed answer) may be the final object."""
+        if self.streams and self.pending.strip() and profiling.is_enabled():
+            profile_final(_parsed(self.pending))
+
     def _feed_lines(self, chunk: bytes) -> None:
         *lines, self.pending = (self.pending + chunk).split(b"\n")
         for line in lines:
             self.lines += 1
-            self.parts.append(_content(line))
+            part = _parsed(line)
+            self.parts.append(_content(part))
+            if part.get("done") is True:
+                profile_final(part)
         if len(self.pending) > MAX_LINE_BYTES:
             raise GenerationLimitError(
                 f"Ollama at {self.host} sent a line over {MAX_LINE_BYTES >> 20} MiB - stopped reading",
@@ -193,6 +229,7 @@ class _SyncBody(httpx.SyncByteStream):
             raise
         finally:
             watchdog.cancel()
+        self._limits.finish()
         self._limits.check_time()
 
     def close(self) -> None:
@@ -216,6 +253,7 @@ class _AsyncBody(httpx.AsyncByteStream):
                 raise
             self._limits.feed(chunk)
             yield chunk
+        self._limits.finish()
         self._limits.check_time()
 
     async def aclose(self) -> None:
