@@ -26,6 +26,7 @@ __all__ = [
     "connect",
     "embedded_store",
     "settings_client",
+    "store_anchor",
     "store_location",
 ]
 
@@ -163,27 +164,63 @@ def connect(path: str | Path | None, host: str | None, *, create: bool = True) -
     return store.client(), store.folder
 
 
+_COLLECTIONS = (
+    "SELECT c.name, c.id FROM collections c JOIN databases d ON c.database_id = d.id "
+    "WHERE d.name = 'default_database' AND d.tenant_id = 'default_tenant'"
+)
+
+
+def _read_collections(db: Path, timeout: float) -> list[tuple[str, str]]:
+    """(name, id) of each collection in ``db``, read-only; ``sqlite3.Error`` when it cannot tell."""
+    import sqlite3
+
+    with closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=timeout)) as conn:
+        return [(str(name), str(cid)) for name, cid in conn.execute(_COLLECTIONS)]
+
+
 def collection_names(path: str | Path) -> list[str] | None:
     """Collection names of the embedded store in ``path``, read-only from its SQLite file.
 
     chromadb's own ``list_collections`` answers the same for the default tenant and database
     (the only ones this toolkit uses) but costs a second to import. [] when the folder holds
-    no store; None when the file is not laid out as expected (then ask chromadb).
+    no store (or an empty file); None when the file is locked or laid out otherwise (then ask
+    chromadb).
+
+    Raises:
+        ConfigurationError: ``chroma.sqlite3`` is not an SQLite database.
     """
     import sqlite3
 
     db = Path(path).expanduser().resolve() / "chroma.sqlite3"
-    if not db.is_file():
+    if not db.is_file() or db.stat().st_size == 0:
         return []
-    query = (
-        "SELECT c.name FROM collections c JOIN databases d ON c.database_id = d.id "
-        "WHERE d.name = 'default_database' AND d.tenant_id = 'default_tenant'"
-    )
     try:
-        with closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=10)) as conn:
-            return sorted(str(row[0]) for row in conn.execute(query))
-    except sqlite3.Error:
+        return sorted(name for name, _ in _read_collections(db, timeout=2))
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise ConfigurationError(
+                f"{db} is not a readable Chroma store ({exc}) - move it aside and ingest again, or "
+                "point chroma_path (LLAMA_TOOLKIT_CHROMA_PATH) at another folder"
+            ) from exc
         return None
+
+
+def store_anchor(path: str | Path, collection: str) -> tuple[str, int, int] | None:
+    """What ties a manifest to the store it describes: ``collection``'s id and the device and
+    inode of ``chroma.sqlite3`` (None when there is no such collection, or the file cannot be
+    read quickly)."""
+    import sqlite3
+
+    db = Path(path).expanduser().resolve() / "chroma.sqlite3"
+    try:
+        before = db.stat()
+        ids = [cid for name, cid in _read_collections(db, timeout=1) if name == collection]
+        after = db.stat()
+    except (OSError, sqlite3.Error):
+        return None
+    if len(ids) != 1 or (before.st_dev, before.st_ino) != (after.st_dev, after.st_ino):
+        return None
+    return ids[0], after.st_dev, after.st_ino
 
 
 def store_location(settings: Any) -> tuple[Path, str | None]:

@@ -11,11 +11,17 @@ file had when that hash was read; and the sources an interrupted run left incomp
 - every write to the collection deletes it first, under the same lock, so a writer killed
   midway leaves none behind;
 - it is trusted only while the store's stamp equals the recorded one: any later write, to any
-  collection, outdates it, and the next ingest takes the full path and writes it again.
+  collection, outdates it, and the next ingest takes the full path and writes it again;
+- it is trusted only while the store it describes is still there: it records the collection's
+  id and the device and inode of ``chroma.sqlite3``, read again (read-only, milliseconds) before
+  a no-op answer, so a store deleted around the manifest (``rm <store>/*`` leaves dotfiles), a
+  restored copy, or a collection dropped through chromadb or a server is not taken for unchanged.
 
-A file counts as unchanged when its size, mtime, ctime and inode match and its ctime was
-more than 2 s older than the moment it was read (a change within the same clock tick could
-keep all four); otherwise its bytes are hashed and compared.
+A file counts as unchanged when its size, mtime, ctime, device and inode match, it is readable,
+and its mtime and ctime were more than 2 s older than the moment it was read (a change within
+the same clock tick could keep them all; on some systems ctime is the creation time); otherwise
+its bytes are hashed and compared. A manifest that is not a regular file, is over 64 MiB, or
+holds a value of the wrong type is ignored (the full path runs and replaces it).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from retrievers._chroma import store_anchor
 from retrievers._storelock import read_stamp, write_lock
 from retrievers.report import IngestReport
 from toolkit.errors import StoreLockedError
@@ -51,7 +58,8 @@ __all__ = [
     "write_manifest",
 ]
 
-VERSION = 1
+VERSION = 2  # 2: the store's anchor, and each file's device
+_MAX_BYTES = 64 << 20  # ~300K files; a larger manifest is ignored, not read
 _PREFIX = ".llama-toolkit.manifest."
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,63}")
 _RACY_NS = 2_000_000_000  # coarse file-system clocks (FAT: 2 s) and jiffies
@@ -72,17 +80,38 @@ class FileState:
     ctime_ns: int | None = None
     ino: int | None = None
     seen_ns: int | None = None
+    dev: int | None = None
 
     def same_file(self, info: os.stat_result) -> bool:
         """``info`` is the file that was read, untouched since (no hashing needed)."""
         if _racy(self):
             return False
-        return (self.size, self.mtime_ns, self.ctime_ns, self.ino) == (
+        return (self.size, self.mtime_ns, self.ctime_ns, self.ino, self.dev) == (
             info.st_size,
             info.st_mtime_ns,
             info.st_ctime_ns,
             info.st_ino,
+            info.st_dev,
         )
+
+    @classmethod
+    def from_json(cls, value: Any) -> FileState:
+        """A state read from a manifest; ``ValueError`` for anything but the written shape."""
+        if (
+            not isinstance(value, dict)
+            or set(value) - _FIELDS
+            or not isinstance(value.get("content_hash"), str)
+        ):
+            raise ValueError("not a file state")
+        numbers = {k: v for k, v in value.items() if k != "content_hash"}
+        if any(not (v is None or (type(v) is int and v >= 0)) for v in numbers.values()):
+            raise ValueError("not a file state")
+        if numbers.get("chunks") is None:
+            numbers["chunks"] = 0
+        return cls(value["content_hash"], **numbers)
+
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(FileState))
 
 
 class Index(Protocol):
@@ -105,11 +134,14 @@ class Manifest:
     stamp: str
     files: dict[str, FileState]
     partial: tuple[str, ...] = ()
+    anchor: tuple[str, int, int] | None = None  # collection id, device and inode of chroma.sqlite3
 
 
 def observe(info: os.stat_result, content_hash: str, seen_ns: int) -> FileState:
     """What a run learnt of one file: ``info`` from before reading it at ``seen_ns``."""
-    return FileState(content_hash, 0, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, seen_ns)
+    return FileState(
+        content_hash, 0, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, seen_ns, info.st_dev
+    )
 
 
 def manifest_path(folder: str | Path, collection: str) -> Path | None:
@@ -123,23 +155,50 @@ def read_manifest(folder: str | Path, collection: str) -> Manifest | None:
     """The manifest, if present, readable and true at the store's current stamp; else None."""
     path = manifest_path(folder, collection)
     try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path else None
+        data = json.loads(_read_small(path)) if path else None
         if (
             not isinstance(data, dict)
             or data.get("version") != VERSION
             or data.get("collection") != collection
+            or not all(isinstance(data.get(k), str) for k in ("model_id", "stamp"))
+            or not isinstance(data.get("files"), dict)
+            or not isinstance(data.get("partial"), list)
         ):
             return None
+        anchor = data.get("anchor")
         manifest = Manifest(
             collection,
-            str(data["model_id"]),
-            str(data["stamp"]),
-            {str(k): FileState(**v) for k, v in data["files"].items()},
+            data["model_id"],
+            data["stamp"],
+            {str(k): FileState.from_json(v) for k, v in data["files"].items()},
             tuple(str(p) for p in data["partial"]),
+            _anchor(anchor) if anchor is not None else None,
         )
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError, MemoryError):
         return None
     return manifest if manifest.stamp and manifest.stamp == read_stamp(folder) else None
+
+
+def _read_small(path: Path) -> str:
+    """``path``'s text if it is a regular file (not followed if a link, never blocking on a FIFO)
+    of at most 64 MiB; ``OSError`` or ``ValueError`` otherwise."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_BYTES:
+            raise ValueError(f"{path} is not a manifest")
+        return stream.read(_MAX_BYTES + 1).decode("utf-8")
+
+
+def _anchor(value: Any) -> tuple[str, int, int]:
+    if (
+        not isinstance(value, list)
+        or len(value) != 3
+        or not isinstance(value[0], str)
+        or not all(type(v) is int for v in value[1:])
+    ):
+        raise ValueError("not an anchor")
+    return value[0], value[1], value[2]
 
 
 def write_manifest(folder: str | Path, manifest: Manifest) -> None:
@@ -154,10 +213,16 @@ def write_manifest(folder: str | Path, manifest: Manifest) -> None:
         "stamp": manifest.stamp,
         "files": {k: dataclasses.asdict(v) for k, v in sorted(manifest.files.items())},
         "partial": sorted(manifest.partial),
+        "anchor": list(manifest.anchor) if manifest.anchor else None,
     }
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(body, separators=(",", ":")), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(body, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def forget_manifest(folder: str | Path | None, collection: str) -> None:
@@ -175,7 +240,7 @@ def is_unchanged(path: str, state: FileState, max_bytes: int) -> bool:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
             return False
-        if state.same_file(info):
+        if state.same_file(info) and os.access(path, os.R_OK):
             return True
         if state.size is not None and info.st_size != state.size:
             return False
@@ -205,11 +270,15 @@ def _knows(manifest: Manifest, observed: dict[str, FileState]) -> bool:
 
 
 def _identity(state: FileState) -> tuple[object, ...]:
-    return (state.content_hash, state.size, state.mtime_ns, state.ctime_ns, state.ino)
+    return (state.content_hash, state.size, state.mtime_ns, state.ctime_ns, state.ino, state.dev)
 
 
 def _racy(state: FileState) -> bool:
-    return state.ctime_ns is None or state.seen_ns is None or state.ctime_ns >= state.seen_ns - _RACY_NS
+    """Changed too close to when it was read to trust its stat values (mtime or ctime: on some
+    systems ctime is the creation time)."""
+    if state.ctime_ns is None or state.mtime_ns is None or state.seen_ns is None:
+        return True
+    return max(state.ctime_ns, state.mtime_ns) >= state.seen_ns - _RACY_NS
 
 
 def save_manifest(index: Index, observed: dict[str, FileState]) -> bool:
@@ -223,7 +292,13 @@ def save_manifest(index: Index, observed: dict[str, FileState]) -> bool:
     if folder is None:
         return False
     current = read_manifest(folder, index.name)
-    if current is not None and current.model_id == index.model_id and _knows(current, observed):
+    if (
+        current is not None
+        and current.model_id == index.model_id
+        and current.anchor is not None
+        and current.anchor == store_anchor(folder, index.name)
+        and _knows(current, observed)
+    ):
         return False
     try:
         with write_lock(folder, timeout=0, on_wait=_quiet, bump=False):
@@ -237,7 +312,10 @@ def save_manifest(index: Index, observed: dict[str, FileState]) -> bool:
                     files[source] = dataclasses.replace(seen, chunks=info.chunks)
                 else:
                     files[source] = FileState(info.content_hash, info.chunks)
-            write_manifest(folder, Manifest(index.name, index.model_id, stamp, files, tuple(partial)))
+            anchor = store_anchor(folder, index.name)
+            if anchor is None:
+                return False  # no collection in the SQLite file we can read: nothing to vouch for
+            write_manifest(folder, Manifest(index.name, index.model_id, stamp, files, tuple(partial), anchor))
     except (StoreLockedError, OSError):
         return False
     return True
@@ -270,6 +348,8 @@ def noop_report(
     manifest = None if host else read_manifest(folder, settings.collection)
     if manifest is None or manifest.model_id != spec_model_id(settings.embeddings):
         return None
+    if manifest.anchor is None or manifest.anchor != store_anchor(folder, settings.collection):
+        return None  # the store it describes is gone, replaced, or without this collection
     failed: list[tuple[str, str]] = []
     files, roots = find_files(list(paths), include, exclude, failed)
     if failed or not files:

@@ -13,11 +13,13 @@ import pytest
 from corpus import report as corpus_report
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
+from retrievers._chroma import collection_names
 from retrievers._storelock import write_lock
 from retrievers.ingestion import ingest
-from retrievers.manifest import FileState, manifest_path, noop_report, read_manifest, save_manifest
+from retrievers.manifest import manifest_path, noop_report, observe, read_manifest, save_manifest
 from retrievers.store import DocumentIndex, delete_index, list_indexes
 from toolkit.backends.embeddings.ids import MINILM_ID
+from toolkit.errors import ConfigurationError
 
 
 class FakeMiniLM(Embeddings):
@@ -86,11 +88,15 @@ def test_a_file_changed_within_the_clock_tick_is_hashed_not_trusted(tmp_path: Pa
     path = tmp_path / "a.txt"
     path.write_text("hello", encoding="utf-8")
     info = path.stat()
-    fresh = FileState("x", 1, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_ctime_ns)
+    fresh = observe(info, "x", info.st_ctime_ns)
     assert not fresh.same_file(info)  # read in the same tick as its last change
     settled = dataclasses.replace(fresh, seen_ns=info.st_ctime_ns + 3_000_000_000)
     assert settled.same_file(info)
     assert not dataclasses.replace(settled, ino=info.st_ino + 1).same_file(info)
+    assert not dataclasses.replace(settled, dev=info.st_dev + 1).same_file(info)
+    # Where ctime is the creation time, a recent mtime alone must make it untrusted.
+    created_long_ago = dataclasses.replace(settled, ctime_ns=0, mtime_ns=settled.seen_ns - 1)
+    assert not created_long_ago.same_file(os.stat_result((*info[:7], 0, 0, 0)))
 
 
 def test_missing_manifest_falls_back_and_is_rebuilt(folder: Path, store: Path) -> None:
@@ -237,3 +243,74 @@ def test_a_current_manifest_is_not_rewritten(folder: Path, store: Path) -> None:
     assert save_manifest(index, {source: dataclasses.replace(state, ino=(state.ino or 0) + 1)})
     rewritten = read_manifest(store, "docs")
     assert rewritten is not None and rewritten.files[source].ino == (state.ino or 0) + 1
+
+
+def test_a_store_gone_or_replaced_around_the_manifest_is_not_taken_for_unchanged(
+    folder: Path, store: Path
+) -> None:
+    """``rm <store>/*`` leaves the dotfiles (manifest, stamp); a collection dropped by chromadb or
+    a server leaves the manifest too: the no-op path must see the store is not what it records."""
+    index = opened(store)
+    ingest([folder], index)
+    assert quick(folder, store) is not None
+    index.client.delete_collection("docs")  # behind our back: no lock, no manifest removed
+    assert manifest_path(store, "docs").exists()  # type: ignore[union-attr]
+    assert quick(folder, store) is None
+    ingest([folder], opened(store))
+    assert quick(folder, store) is not None
+    db = store / "chroma.sqlite3"
+    copy = store / "copy.sqlite3"
+    copy.write_bytes(db.read_bytes())
+    os.replace(copy, db)  # a restored copy: same content, another file
+    assert quick(folder, store) is None
+    db.unlink()
+    assert quick(folder, store) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"version": 2, "collection": "docs", "model_id": "m", "stamp": "S", "partial": [], "anchor": null,'
+        ' "files": {"a": {"content_hash": "h", "seen_ns": "soon", "ctime_ns": 1}}}',
+        '{"version": 2, "collection": "docs", "model_id": 7, "stamp": "S", "files": {}, "partial": []}',
+        '{"version": 2, "collection": "docs", "model_id": "m", "stamp": "S", "files": [], "partial": []}',
+        "[" * 100_000 + "]" * 100_000,
+        "\udcff not json",
+    ],
+    ids=["string-time", "number-model", "files-list", "deep", "garbage"],
+)
+def test_a_hostile_manifest_is_ignored_and_replaced(folder: Path, store: Path, body: str) -> None:
+    ingest([folder], opened(store))
+    path = manifest_path(store, "docs")
+    assert path is not None
+    stamp = read_manifest(store, "docs").stamp  # type: ignore[union-attr]
+    path.write_text(body.replace('"S"', f'"{stamp}"'), encoding="utf-8", errors="surrogateescape")
+    assert read_manifest(store, "docs") is None and quick(folder, store) is None
+    again = ingest([folder], opened(store))  # the full path, which must not trip on it either
+    assert len(again.unchanged) == 4 and quick(folder, store) is not None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_manifest_that_is_a_fifo_or_a_link_is_not_read(folder: Path, store: Path, tmp_path: Path) -> None:
+    ingest([folder], opened(store))
+    path = manifest_path(store, "docs")
+    assert path is not None
+    path.unlink()
+    os.mkfifo(path)  # reading would block forever
+    assert read_manifest(store, "docs") is None
+    path.unlink()
+    path.symlink_to("/dev/zero")  # reading would never end
+    assert read_manifest(store, "docs") is None
+    ingest([folder], opened(store))
+    assert not path.is_symlink() and quick(folder, store) is not None
+
+
+def test_index_list_on_an_empty_or_corrupt_store_file(tmp_path: Path) -> None:
+    store = tmp_path / "chroma"
+    store.mkdir()
+    (store / "chroma.sqlite3").write_bytes(b"")
+    assert collection_names(store) == []
+    assert (store / "chroma.sqlite3").stat().st_size == 0  # nothing written into it
+    (store / "chroma.sqlite3").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(ConfigurationError, match="is not a readable Chroma store"):
+        collection_names(store)
