@@ -417,7 +417,7 @@ def report_a(res: dict[str, Any], max_tokens: int) -> dict[str, Any]:
     off = [r.tokens - r.meta["usage"]["output_tokens"] for r in exact]
     print("\nChecks:")
     print(
-        f"- ours and raw streamed identical text in {same}/{len(by['ours'])} paired runs (greedy, same settings)"
+        f"- ours and raw streamed identical text in {same}/{len(by['ours'])} paired runs ({'greedy' if SAMPLING['temperature'] == 0 else 'seeded'}, same settings)"
     )
     print(f"- floor replayed the text ours streamed in {same_text('floor')}/{len(by['ours'])} paired runs")
     print(

@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from toolkit import ChatLlama
 from toolkit.backends.llamacpp.decoding import evaluate_prompt
-from toolkit.backends.llamacpp.native import generate_options, native_tokens
+from toolkit.backends.llamacpp.native import chain_for, generate_options, native_tokens
 
 pytestmark = pytest.mark.integration
 
@@ -54,6 +54,34 @@ def _sampled(
         return out, llama.n_tokens, llama._input_ids.tolist()
 
 
+def _after_first_reference(llm: ChatLlama, prompt: str, sampling: dict[str, Any]) -> Any:
+    """What an answer whose first token came from another loop must continue with: llama.cpp's
+    own chain, its penalties sampler included, having accepted that first token (as one
+    uninterrupted ``Llama.generate`` run would have), decoding through ``Llama.eval``."""
+    loaded = llm.loaded
+    llama = loaded.llama
+    tokens = llama.tokenize(llm.render_prompt([HumanMessage(prompt)]).encode(), add_bos=False, special=True)
+    with loaded.lock:
+        llama.reset()
+        evaluate_prompt(loaded, tokens, repeatable=True)
+        llama.set_seed(1234)
+        gen = llama.generate(tokens, **generate_options(sampling, sampling["temperature"]))
+        first = next(gen)
+        gen.close()
+        chain = chain_for(llama, sampling, sampling["temperature"])
+        try:
+            llama_cpp.llama_sampler_accept(chain.sampler, first)
+            out = [first]
+            llama.eval([first])
+            for i in range(N - 1):
+                out.append(int(llama_cpp.llama_sampler_sample(chain.sampler, llama._ctx.ctx, -1)))
+                if i < N - 2:
+                    llama.eval([out[-1]])
+        finally:
+            chain.close()
+        return out, llama.n_tokens, llama._input_ids.tolist()
+
+
 @pytest.mark.parametrize("switch", [False, True], ids=["whole", "after-first"])
 @pytest.mark.parametrize(
     ("temperature", "repeat_penalty"),
@@ -72,7 +100,10 @@ def test_native_loop_samples_what_llama_generate_samples(
         "repeat_penalty": repeat_penalty,
     }
     ours = _sampled(llm, prompt, sampling, native=True, switch=switch)
-    theirs = _sampled(llm, prompt, sampling, native=False, switch=switch)
+    if switch:  # the first token counts in the penalty window, as in one uninterrupted answer
+        theirs = _after_first_reference(llm, prompt, sampling)
+    else:
+        theirs = _sampled(llm, prompt, sampling, native=False, switch=switch)
     assert len(ours[0]) == N
     assert ours == theirs  # the tokens, n_tokens and the ids in the KV cache
 

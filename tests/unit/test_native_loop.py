@@ -179,6 +179,20 @@ def test_the_repeat_penalty_changes_only_the_windows_tokens_and_only_while_picki
     assert list(logits)[:4] == [0.5, 2.0, -1.0, pytest.approx(-0.1)]
 
 
+def test_a_token_sampled_by_another_loop_counts_in_the_penalty_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logits = (ctypes.c_float * 5)(0.5, 1.5, -1.0, 2.0, 1.0)
+    monkeypatch.setattr(
+        llama_cpp, "llama_get_logits_ith", lambda ctx, i: ctypes.cast(logits, ctypes.POINTER(ctypes.c_float))
+    )
+    llama = _FakeLlama(n_tokens=3)
+    llama.vocab = 5
+    alone, _ = native.sampler_for(llama, {**SAMPLING, "repeat_penalty": 2.0}, 0.0)
+    after, _ = native.sampler_for(llama, {**SAMPLING, "repeat_penalty": 2.0}, 0.0, seen=(3,))
+    assert (alone(), after()) == (3, 1)  # 3 was the answer's first token: 2.0 / 2 < 1.5
+
+
 def test_the_penalty_window_forgets_the_oldest_token_as_llama_cpp_does() -> None:
     window = native.RepeatPenalty(1.1, 3, lambda: None)
     for token in (5, 6, 5, 7):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import llama_cpp
@@ -63,9 +63,12 @@ def chain_for(llama: Any, sampling: dict[str, Any], temperature: float) -> Any:
     return llama._init_sampler(**generate_options(sampling, temperature))
 
 
-def sampler_for(llama: Any, sampling: dict[str, Any], temperature: float) -> tuple[Callable[[], int], Any]:
+def sampler_for(
+    llama: Any, sampling: dict[str, Any], temperature: float, *, seen: Sequence[int] = ()
+) -> tuple[Callable[[], int], Any]:
     """A function that samples (and accepts) the next token from the context's last logits, and
-    the chain to :meth:`close` after (None when there is none).
+    the chain to :meth:`close` after (None when there is none). ``seen``: tokens of the answer
+    sampled before (by another loop), counted in the repeat penalty's window.
 
     Greedy decoding is the highest logit, the first of equals, as llama.cpp's greedy sampler
     picks it: it is read in place (``argmax`` over the logits llama.cpp holds), where
@@ -95,7 +98,10 @@ def sampler_for(llama: Any, sampling: dict[str, Any], temperature: float) -> tup
 
     if sampling["repeat_penalty"] == 1:
         return pick, sampler
-    return RepeatPenalty(sampling["repeat_penalty"], llama.last_n_tokens_size, logits).wrap(pick), sampler
+    penalty = RepeatPenalty(sampling["repeat_penalty"], llama.last_n_tokens_size, logits)
+    for token in seen:
+        penalty.accept(token)
+    return penalty.wrap(pick), sampler
 
 
 class RepeatPenalty:
@@ -158,9 +164,10 @@ def native_tokens(
     the next is sampled (when the consumer asks for it, as ``Llama.generate`` does).
 
     ``pending``: a token to decode first (the answer's first token, already yielded by another
-    loop). A ``llama_decode`` error raises ``RuntimeError``, as ``Llama.eval`` does.
+    loop); it counts in the repeat penalty's window, as in one uninterrupted answer. A
+    ``llama_decode`` error raises ``RuntimeError``, as ``Llama.eval`` does.
     """
-    sample, sampler = sampler_for(llama, sampling, temperature)
+    sample, sampler = sampler_for(llama, sampling, temperature, seen=() if pending is None else (pending,))
     batch = llama_cpp.llama_batch_init(1, 0, 1)
     try:
         batch.n_tokens = 1
