@@ -12,6 +12,7 @@ from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from toolkit import cli, profiling
+from toolkit.backends.embeddings import factory as embedding_factory
 from toolkit.backends.embeddings import minilm
 
 
@@ -30,7 +31,10 @@ def seconds(rows: dict[str, list[str]], phase: str) -> float:
 def test_ingest_profile_shows_read_load_embed_and_store(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(minilm, "_runtimes", {})  # loaded in this run, whatever ran before
+    # Loaded in this run, whatever ran before: no session in the registry, and a fresh shared
+    # embedder (an earlier test's would still hold its session).
+    monkeypatch.setattr(minilm, "_runtimes", {})
+    embedding_factory._shared_minilm.cache_clear()
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "bikes.md").write_text("# Bikes\n\n" + "The repair cafe fixes brakes and gears. " * 60)
