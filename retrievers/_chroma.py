@@ -170,6 +170,11 @@ _COLLECTIONS = (
 )
 
 
+def _store_db(path: str | Path) -> Path:
+    """The SQLite file of the embedded store in ``path``."""
+    return Path(path).expanduser().resolve() / "chroma.sqlite3"
+
+
 def _read_collections(db: Path, timeout: float) -> list[tuple[str, str]]:
     """(name, id) of each collection in ``db``, read-only; ``sqlite3.Error`` when it cannot tell."""
     import sqlite3
@@ -191,7 +196,7 @@ def collection_names(path: str | Path) -> list[str] | None:
     """
     import sqlite3
 
-    db = Path(path).expanduser().resolve() / "chroma.sqlite3"
+    db = _store_db(path)
     if not db.is_file() or db.stat().st_size == 0:
         return []
     try:
@@ -211,7 +216,7 @@ def store_anchor(path: str | Path, collection: str) -> tuple[str, int, int] | No
     read quickly)."""
     import sqlite3
 
-    db = Path(path).expanduser().resolve() / "chroma.sqlite3"
+    db = _store_db(path)
     try:
         before = db.stat()
         ids = [cid for name, cid in _read_collections(db, timeout=1) if name == collection]

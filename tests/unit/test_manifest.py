@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from corpus import report as corpus_report
-from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
 from retrievers._chroma import collection_names
 from retrievers._storelock import write_lock
@@ -20,29 +19,12 @@ from retrievers.manifest import manifest_path, noop_report, observe, read_manife
 from retrievers.store import DocumentIndex, delete_index, list_indexes
 from toolkit.backends.embeddings.ids import MINILM_ID
 from toolkit.errors import ConfigurationError
+from unit.test_store_ingest import CountingEmbeddings
 
 
-class FakeMiniLM(Embeddings):
-    """A fake that records MiniLM's id, so that the configured `minilm` matches the manifest."""
-
-    model_id = MINILM_ID
-    dimension = 16
-
-    def __init__(self, fail_after: int | None = None) -> None:
-        self.inner = DeterministicFakeEmbedding(size=16)
-        self.texts = 0
-        self.calls = 0
-        self.fail_after = fail_after
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        if self.fail_after is not None and self.calls >= self.fail_after:
-            raise RuntimeError("embedder died")
-        self.calls += 1
-        self.texts += len(texts)
-        return self.inner.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
+def fake_minilm(fail_after: int | None = None) -> CountingEmbeddings:
+    """A counting fake that records MiniLM's id, so that the configured `minilm` matches the manifest."""
+    return CountingEmbeddings(size=16, model_id=MINILM_ID, fail_after=fail_after)
 
 
 @pytest.fixture
@@ -63,7 +45,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def opened(store: Path, name: str = "docs") -> DocumentIndex:
-    return DocumentIndex(name, embeddings=FakeMiniLM(), path=store)
+    return DocumentIndex(name, embeddings=fake_minilm(), path=store)
 
 
 def quick(folder: Path | list[Path], store: Path, **kwargs: object) -> list[str] | None:
@@ -106,7 +88,7 @@ def test_missing_manifest_falls_back_and_is_rebuilt(folder: Path, store: Path) -
     assert before is not None and path is not None
     path.unlink()
     assert quick(folder, store) is None
-    embedder = FakeMiniLM()
+    embedder = fake_minilm()
     again = ingest([folder], DocumentIndex("docs", embeddings=embedder, path=store))
     assert len(again.unchanged) == 4 and embedder.texts == 0
     rebuilt = read_manifest(store, "docs")
@@ -191,7 +173,7 @@ def test_list_and_no_op_ingest_import_no_chromadb(folder: Path, store: Path) -> 
 
 
 def test_a_file_left_incomplete_is_recorded_for_sync(folder: Path, store: Path, tmp_path: Path) -> None:
-    index = DocumentIndex("docs", embeddings=FakeMiniLM(fail_after=3), path=store)
+    index = DocumentIndex("docs", embeddings=fake_minilm(fail_after=3), path=store)
     index.batch_size = 2  # several batches per file, so the failure lands inside one
     with pytest.raises(RuntimeError, match="embedder died"):
         ingest([folder], index)
@@ -214,7 +196,7 @@ def test_a_file_left_incomplete_is_recorded_for_sync(folder: Path, store: Path, 
 
 def test_cli_no_op_ingest_and_index_list_answer_without_chromadb(folder: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    ingest([folder], DocumentIndex("documents", embeddings=FakeMiniLM(), path=data / "chroma"))
+    ingest([folder], DocumentIndex("documents", embeddings=fake_minilm(), path=data / "chroma"))
     code = (
         "import sys; from toolkit.cli import main;"
         f"codes = main(['ingest', {str(folder)!r}]), main(['index', 'list']);"

@@ -150,13 +150,20 @@ def test_without_a_grammar_the_native_loop_runs(
     assert list(gen) == [1] and seen == [expected]
 
 
-def test_greedy_without_penalties_reads_the_first_highest_logit(monkeypatch: pytest.MonkeyPatch) -> None:
-    logits = (ctypes.c_float * 5)(0.5, 2.0, -1.0, 2.0, 1.0)
+def _llama_with_logits(monkeypatch: pytest.MonkeyPatch, *values: float) -> tuple[_FakeLlama, Any]:
+    """A stand-in ``Llama`` with a vocabulary of ``len(values)`` whose last logits are ``values``
+    (a ctypes array: the test sees what the sampler leaves in it)."""
+    logits = (ctypes.c_float * len(values))(*values)
     monkeypatch.setattr(
         llama_cpp, "llama_get_logits_ith", lambda ctx, i: ctypes.cast(logits, ctypes.POINTER(ctypes.c_float))
     )
     llama = _FakeLlama(n_tokens=3)
-    llama.vocab = 5
+    llama.vocab = len(values)
+    return llama, logits
+
+
+def test_greedy_without_penalties_reads_the_first_highest_logit(monkeypatch: pytest.MonkeyPatch) -> None:
+    llama, _ = _llama_with_logits(monkeypatch, 0.5, 2.0, -1.0, 2.0, 1.0)
     sample, chain = native.sampler_for(llama, {**SAMPLING, "repeat_penalty": 1.0}, 0.0)
     assert (sample(), chain, llama.chains) == (1, None, [])  # llama.cpp's greedy: the first of equals
 
@@ -164,12 +171,7 @@ def test_greedy_without_penalties_reads_the_first_highest_logit(monkeypatch: pyt
 def test_the_repeat_penalty_changes_only_the_windows_tokens_and_only_while_picking(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    logits = (ctypes.c_float * 5)(0.5, 2.0, -1.0, 1.9, 1.0)
-    monkeypatch.setattr(
-        llama_cpp, "llama_get_logits_ith", lambda ctx, i: ctypes.cast(logits, ctypes.POINTER(ctypes.c_float))
-    )
-    llama = _FakeLlama(n_tokens=3)
-    llama.vocab = 5
+    llama, logits = _llama_with_logits(monkeypatch, 0.5, 2.0, -1.0, 1.9, 1.0)
     sample, chain = native.sampler_for(llama, {**SAMPLING, "repeat_penalty": 2.0}, 0.0)
     assert chain is None and sample() == 1  # nothing seen yet: the top logit
     assert list(logits) == [0.5, 2.0, -1.0, pytest.approx(1.9), 1.0]  # restored
@@ -182,12 +184,7 @@ def test_the_repeat_penalty_changes_only_the_windows_tokens_and_only_while_picki
 def test_a_token_sampled_by_another_loop_counts_in_the_penalty_window(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    logits = (ctypes.c_float * 5)(0.5, 1.5, -1.0, 2.0, 1.0)
-    monkeypatch.setattr(
-        llama_cpp, "llama_get_logits_ith", lambda ctx, i: ctypes.cast(logits, ctypes.POINTER(ctypes.c_float))
-    )
-    llama = _FakeLlama(n_tokens=3)
-    llama.vocab = 5
+    llama, _ = _llama_with_logits(monkeypatch, 0.5, 1.5, -1.0, 2.0, 1.0)
     alone, _ = native.sampler_for(llama, {**SAMPLING, "repeat_penalty": 2.0}, 0.0)
     after, _ = native.sampler_for(llama, {**SAMPLING, "repeat_penalty": 2.0}, 0.0, seen=(3,))
     assert (alone(), after()) == (3, 1)  # 3 was the answer's first token: 2.0 / 2 < 1.5

@@ -15,7 +15,7 @@ import pytest
 from toolkit import profiling
 from toolkit.backends.llamacpp import native
 from toolkit.backends.llamacpp.decoding import evaluate_prompt
-from toolkit.backends.llamacpp.runtime import LoadedModel, LoadKey
+from unit.test_kv_reuse import _FakeLlama, _loaded
 
 
 class FakeClock:
@@ -229,33 +229,21 @@ def test_report_of_nothing_is_all_other() -> None:
 # --------------------------------------------------------------------------- llama.cpp loops
 
 
-class _PromptLlama:
-    """What ``evaluate_prompt`` uses of ``Llama``; each batch takes a second of the fake clock."""
+class _PromptLlama(_FakeLlama):
+    """test_kv_reuse's stand-in ``Llama``; each batch takes a second of the fake clock."""
 
     def __init__(self, clock: FakeClock) -> None:
+        super().__init__(n_batch=8)
         self.clock = clock
-        self.n_batch = 8
-        self.n_tokens = 0
-        self.ids: list[int] = []
-        self._ctx = SimpleNamespace(kv_cache_seq_rm=lambda *a: True)
-
-    @property
-    def _input_ids(self) -> list[int]:
-        return self.ids[: self.n_tokens]
-
-    def reset(self) -> None:
-        self.n_tokens = 0
 
     def eval(self, tokens: list[int]) -> None:
         self.clock.advance(1.0)
-        self.ids[self.n_tokens :] = tokens
-        self.n_tokens += len(tokens)
+        super().eval(tokens)
 
 
 def test_prompt_evaluation_records_tokens_evaluated_and_cached(clock: FakeClock) -> None:
     llama = _PromptLlama(clock)
-    key = LoadKey(path="x.gguf", n_ctx=64, n_gpu_layers=0, n_threads=1, n_batch=8)
-    loaded = LoadedModel(key=key, llama=llama, info=None)  # type: ignore[arg-type]
+    loaded = _loaded(llama)
     prompt = list(range(100, 112))
     profiling.enable()
     evaluate_prompt(loaded, prompt, repeatable=False)  # 12 tokens: batches of 8 and 4

@@ -178,8 +178,7 @@ class RequestLimits:
             self.lines += 1
             part = _parsed(line)
             self.parts.append(_content(part))
-            if part.get("done") is True:
-                profile_final(part)
+            profile_final(part)  # the final object's timings, when profiling
         if len(self.pending) > MAX_LINE_BYTES:
             raise GenerationLimitError(
                 f"Ollama at {self.host} sent a line over {MAX_LINE_BYTES >> 20} MiB - stopped reading",
